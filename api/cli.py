@@ -1,0 +1,280 @@
+"""`finbot`: the single command-line entry point.
+
+Every subcommand reads the same settings (DATABASE_URL, FINBOT_DATA_DIR, ...)
+as the server. Run `finbot --help` or `finbot <command> --help`.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+EXAMPLES = """\
+examples:
+  finbot setup                         create/migrate the database, load the fund catalogue and demo data
+  finbot serve                         start the HTTP service on 127.0.0.1:8000
+  finbot import customers customers.csv
+  finbot import accounts accounts.csv
+  finbot import transactions txns.csv  (CSV, JSON array or JSON Lines; see README "Import formats")
+  finbot demo-data --seed 7 --months 12 --out demo/   write the demo personas as CSV files
+  finbot db upgrade                    apply database migrations
+  finbot audit verify                  check the recommendation audit chain
+  finbot bench import --rows 1000000   measure import speed
+
+settings come from the environment: DATABASE_URL (default: SQLite file in
+FINBOT_DATA_DIR, default ./data), FINBOT_HOST, FINBOT_PORT, FINBOT_WORKERS.
+"""
+
+
+def _settings():
+    from api.settings import get_api_settings
+
+    return get_api_settings()
+
+
+def _engine(settings):
+    from recommender.store.db import open_database
+
+    return open_database(settings.effective_database_url)
+
+
+def _print(message: str = "") -> None:
+    print(message, flush=True)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_db(args) -> int:
+    from recommender.store.db import current_revision, downgrade, head_revision, migrate
+
+    settings = _settings()
+    engine = _engine(settings)
+    if args.action == "upgrade":
+        migrate(engine, args.revision or "head")
+        _print(f"database at revision {current_revision(engine)} ({engine.url.render_as_string()})")
+    elif args.action == "downgrade":
+        if not args.revision:
+            _print("finbot db downgrade needs a revision (e.g. base)")
+            return 2
+        downgrade(engine, args.revision)
+        _print(f"database at revision {current_revision(engine)}")
+    else:
+        _print(f"current: {current_revision(engine)}  head: {head_revision()}  url: {engine.url.render_as_string()}")
+    return 0
+
+
+def cmd_setup(args) -> int:
+    """Everything `make run` needs before serving; safe to run again."""
+    from recommender.seed import load_catalogue, load_demo_data
+    from recommender.store import repositories
+    from recommender.store.db import current_revision, migrate
+
+    settings = _settings()
+    engine = _engine(settings)
+    started = time.perf_counter()
+    migrate(engine)
+    _print(f"database: {engine.url.render_as_string()} at revision {current_revision(engine)}")
+    version = load_catalogue(engine)
+    _print(f"fund catalogue: version {version}")
+    if args.demo:
+        if repositories.count_customers(engine) == 0:
+            from recommender.demo import generate_demo_data
+
+            as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
+            report = load_demo_data(engine, generate_demo_data(seed=args.seed, months=args.months, as_of=as_of))
+            _print(f"demo data: {report.customers} customers, {report.accounts} accounts, "
+                   f"{report.transactions_inserted} transactions, {report.assessments} risk assessments")
+        else:
+            _print(f"demo data: skipped, the database already has {repositories.count_customers(engine)} customers")
+    # The bot issue adds: train the NLU/dialogue model here when it is missing or stale.
+    _print(f"setup finished in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_demo_data(args) -> int:
+    from recommender.demo import generate_demo_data
+
+    as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
+    demo = generate_demo_data(seed=args.seed, months=args.months, as_of=as_of)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        demo.customers.to_csv(out / "customers.csv", index=False)
+        demo.accounts.to_csv(out / "accounts.csv", index=False)
+        demo.transactions.to_csv(out / "transactions.csv", index=False)
+        assessments = demo.risk_assessments.copy()
+        assessments.to_json(out / "risk_assessments.json", orient="records", force_ascii=False, date_format="iso",
+                            indent=1)
+        _print(f"wrote {len(demo.customers)} customers, {len(demo.accounts)} accounts, "
+               f"{len(demo.transactions)} transactions to {out}/")
+        return 0
+    from recommender.seed import load_catalogue, load_demo_data
+    from recommender.store.db import migrate
+
+    engine = _engine(_settings())
+    migrate(engine)
+    load_catalogue(engine)
+    report = load_demo_data(engine, demo)
+    _print(f"loaded {report.customers} customers, {report.accounts} accounts, "
+           f"{report.transactions_inserted} new transactions ({report.transactions_unchanged} already present), "
+           f"{report.assessments} risk assessments")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from recommender import importer
+
+    settings = _settings()
+    engine = _engine(settings)
+    try:
+        if args.kind == "transactions":
+            report = importer.import_transactions(
+                engine, args.file, fmt=args.format, encoding=args.encoding,
+                chunk_rows=settings.import_chunk_rows, max_reported_errors=settings.import_max_reported_errors)
+        elif args.kind == "customers":
+            report = importer.import_customers(engine, args.file, fmt=args.format, encoding=args.encoding)
+        else:
+            report = importer.import_accounts(engine, args.file, fmt=args.format, encoding=args.encoding)
+    except importer.ImportRejected as rejected:
+        print(str(rejected), file=sys.stderr)
+        for error in rejected.errors[20:]:
+            print(f"  {error}", file=sys.stderr)
+        if rejected.error_count > len(rejected.errors):
+            print(f"  ({rejected.error_count - len(rejected.errors)} more not listed)", file=sys.stderr)
+        return 1
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    _print(f"{report.kind}: {report.rows_total} rows, {report.rows_inserted} new, "
+           f"{report.rows_unchanged} already present/updated, {report.seconds:.2f} s "
+           f"({report.rows_per_second:,.0f} rows/s)")
+    return 0
+
+
+def cmd_catalogue(args) -> int:
+    from recommender.seed import load_catalogue
+    from recommender.store.db import migrate
+
+    engine = _engine(_settings())
+    migrate(engine)
+    _print(f"fund catalogue version {load_catalogue(engine, args.file)}")
+    return 0
+
+
+def cmd_audit(args) -> int:
+    from recommender.store.audit import verify_chain
+
+    report = verify_chain(_engine(_settings()))
+    if report.first_broken_id is None:
+        _print(f"audit chain OK: {report.records} records verified")
+        return 0
+    _print(f"audit chain BROKEN at record {report.first_broken_id}: {report.problem}")
+    return 1
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    settings = _settings()
+    host = args.host or settings.host
+    port = args.port or settings.port
+    workers = args.workers or settings.workers
+    _print(f"finbot is starting on http://{host}:{port}")
+    _print(f"  health:   http://{host}:{port}/health")
+    _print(f"  API docs: http://{host}:{port}/docs")
+    uvicorn.run("api.main:app_factory", factory=True, host=host, port=port, workers=workers,
+                log_level=settings.log_level)
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from recommender.bench import bench_import
+
+    return bench_import(rows=args.rows, keep=args.keep, database_url=args.database_url)
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="finbot",
+        description="finbot: a bilingual (中文/English) financial assistant for banks.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug information")
+    commands = parser.add_subparsers(dest="command", metavar="<command>")
+
+    setup = commands.add_parser("setup", help="migrate the database, load the fund catalogue and (if empty) demo data")
+    setup.add_argument("--no-demo", dest="demo", action="store_false", help="do not load demo customers")
+    setup.add_argument("--seed", type=int, default=42, help="demo data seed (default 42)")
+    setup.add_argument("--months", type=int, default=12, help="months of demo history (default 12)")
+    setup.add_argument("--as-of", help="last day of demo history, YYYY-MM-DD (default today)")
+    setup.set_defaults(func=cmd_setup)
+
+    serve = commands.add_parser("serve", help="start the HTTP service (uvicorn)")
+    serve.add_argument("--host", help="interface to bind (default FINBOT_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default FINBOT_PORT or 8000)")
+    serve.add_argument("--workers", type=int, help="worker processes (default FINBOT_WORKERS or 1)")
+    serve.set_defaults(func=cmd_serve)
+
+    db = commands.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade", "downgrade", "current"])
+    db.add_argument("revision", nargs="?", help="target revision (default head for upgrade)")
+    db.set_defaults(func=cmd_db)
+
+    demo = commands.add_parser("demo-data", help="generate the six demo personas (deterministic)")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--months", type=int, default=12)
+    demo.add_argument("--as-of", help="last day of history, YYYY-MM-DD (default today)")
+    demo.add_argument("--out", help="write CSV files to this folder instead of loading them into the database")
+    demo.set_defaults(func=cmd_demo_data)
+
+    imp = commands.add_parser("import", help="import customers, accounts or transactions from CSV/JSON",
+                              description="A file is imported whole or not at all: every bad row is reported "
+                                          "with its line number and nothing is written. Re-importing the same "
+                                          "rows changes nothing.")
+    imp.add_argument("kind", choices=["customers", "accounts", "transactions"])
+    imp.add_argument("file", help="a .csv, .json (array of objects) or .jsonl file")
+    imp.add_argument("--format", choices=["csv", "json", "jsonl"], help="override the format the suffix implies")
+    imp.add_argument("--encoding", default="utf-8-sig", help="text encoding of CSV files (e.g. gbk)")
+    imp.set_defaults(func=cmd_import)
+
+    cat = commands.add_parser("catalogue", help="load a fund catalogue file (default: the demo catalogue)")
+    cat.add_argument("file", nargs="?", help="funds CSV in the documented format")
+    cat.set_defaults(func=cmd_catalogue)
+
+    audit = commands.add_parser("audit", help="recommendation audit trail")
+    audit.add_argument("action", choices=["verify"])
+    audit.set_defaults(func=cmd_audit)
+
+    bench = commands.add_parser("bench", help="benchmarks that print their figures")
+    bench.add_argument("target", choices=["import"])
+    bench.add_argument("--rows", type=int, default=1_000_000, help="rows in the generated file (default 1,000,000)")
+    bench.add_argument("--database-url", help="database to measure (default: a fresh SQLite file in a temp dir)")
+    bench.add_argument("--keep", action="store_true", help="keep the generated file and database")
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""The one ASGI application: `uvicorn api.main:app` or `finbot serve`."""
+from __future__ import annotations
+
+import os
+from contextlib import asynccontextmanager
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+from fastapi import FastAPI
+
+from api.routes import health
+from api.settings import ApiSettings, get_api_settings
+from recommender.store.db import open_database
+from recommender.version import code_version
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    settings = settings or get_api_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.engine = open_database(settings.effective_database_url)
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPI(
+        title="finbot",
+        version=code_version(),
+        description="Bilingual financial assistant for banks: chat, spending insight and suitable fund suggestions.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.include_router(health.router)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Used by `uvicorn --factory` so each worker builds its own app."""
+    return create_app()

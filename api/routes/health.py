@@ -1,0 +1,51 @@
+"""Liveness and readiness for load balancers and orchestrators."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
+
+from api.deps import get_engine, get_settings
+from api.models_state import current_model
+from api.settings import ApiSettings
+from recommender.store import repositories
+from recommender.store.db import current_revision, head_revision
+from recommender.version import code_version
+
+router = APIRouter(tags=["health"])
+
+
+def _database_state(engine: Engine) -> dict:
+    try:
+        revision = current_revision(engine)
+        state = {
+            "reachable": True,
+            "backend": engine.dialect.name,
+            "revision": revision,
+            "head": head_revision(),
+        }
+        state["migrated"] = revision == state["head"]
+        state["customers"] = repositories.count_customers(engine) if state["migrated"] else None
+        return state
+    except Exception as exc:  # the point of /health is to report, not to raise
+        return {"reachable": False, "backend": engine.dialect.name, "error": f"{type(exc).__name__}: {exc}"[:300]}
+
+
+@router.get("/health", summary="Service health: database and model state")
+def health(engine: Engine = Depends(get_engine), settings: ApiSettings = Depends(get_settings)) -> dict:
+    database = _database_state(engine)
+    healthy = database.get("reachable") and database.get("migrated")
+    return {
+        "status": "ok" if healthy else "degraded",
+        "version": code_version(),
+        "database": database,
+        "model": current_model(settings.models_dir).to_dict(),
+    }
+
+
+@router.get("/ready", summary="Readiness: 200 only when the database is reachable and migrated")
+def ready(engine: Engine = Depends(get_engine)):
+    database = _database_state(engine)
+    if database.get("reachable") and database.get("migrated"):
+        return {"ready": True}
+    return JSONResponse(status_code=503, content={"ready": False, "database": database})

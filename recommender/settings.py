@@ -1,0 +1,42 @@
+"""Runtime settings, read once from the environment (12-factor style).
+
+Every entry point (CLI, API, bot actions, tests) builds one ``Settings`` and
+passes it down; nothing else reads ``os.environ``.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseSettings, Field
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    # Where finbot keeps its files (SQLite database, models, logs).
+    data_dir: Path = Field(PROJECT_ROOT / "data", env="FINBOT_DATA_DIR")
+    # SQLAlchemy URL. Empty means an SQLite file in data_dir.
+    database_url: str = Field("", env="DATABASE_URL")
+    # Rows per chunk when streaming an import file.
+    import_chunk_rows: int = Field(50_000, env="FINBOT_IMPORT_CHUNK_ROWS")
+    # How many row errors an import reports in full (the count is always exact).
+    import_max_reported_errors: int = Field(1_000, env="FINBOT_IMPORT_MAX_ERRORS")
+
+    class Config:
+        env_file = None
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'finbot.db'}"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+
+def get_settings() -> Settings:
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    return Settings()

@@ -1,0 +1,170 @@
+"""Database tables. Money is integer cents (BIGINT), percentages are NUMERIC.
+
+Schema changes go through an Alembic migration in ``migrations/versions``;
+``tests/test_migrations.py`` fails if these models and the migrations differ.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+)
+from sqlalchemy.orm import declarative_base
+
+# Stable constraint names so migrations are reproducible on every backend.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+Base = declarative_base(metadata=MetaData(naming_convention=NAMING))
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+Percent = Numeric(9, 4)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    customer_id = Column(String(64), primary_key=True)  # the bank's customer id
+    name = Column(String(200), nullable=False)
+    language = Column(String(2), nullable=False)  # preferred reply language: zh | en
+    birth_year = Column(Integer)
+    segment = Column(String(32))
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    __table_args__ = (CheckConstraint("language IN ('zh', 'en')", name="language"),)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    account_id = Column(String(64), primary_key=True)  # the bank's account id
+    customer_id = Column(String(64), ForeignKey("customers.customer_id"), nullable=False, index=True)
+    account_type = Column(String(32), nullable=False)
+    currency = Column(String(3), nullable=False)
+    name = Column(String(200))
+    # Balance as the bank reported it at balance_as_of (negative = owed on a card).
+    balance_cents = Column(BigInteger, nullable=False)
+    balance_as_of = Column(Date, nullable=False)
+
+
+class ImportBatch(Base):
+    """One accepted import file: who can later tell where a row came from."""
+
+    __tablename__ = "import_batches"
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    kind = Column(String(32), nullable=False)  # customers | accounts | transactions | funds
+    source_name = Column(String(500), nullable=False)
+    source_sha256 = Column(String(64), nullable=False)
+    rows_total = Column(BigInteger, nullable=False)
+    rows_inserted = Column(BigInteger, nullable=False)
+    rows_unchanged = Column(BigInteger, nullable=False)
+    started_at = Column(DateTime(timezone=True), nullable=False)
+    finished_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class Transaction(Base):
+    __tablename__ = "transactions"
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    # The bank's own id: re-importing it changes nothing.
+    transaction_id = Column(String(64), nullable=False, unique=True)
+    customer_id = Column(String(64), ForeignKey("customers.customer_id"), nullable=False)
+    account_id = Column(String(64), ForeignKey("accounts.account_id"), nullable=False)
+    booked_at = Column(Date, nullable=False)
+    amount_cents = Column(BigInteger, nullable=False)  # + money in, - money out
+    currency = Column(String(3), nullable=False)
+    description = Column(String(500), nullable=False)
+    counterparty = Column(String(200))
+    counterparty_account = Column(String(64))
+    mcc = Column(String(4))
+    import_batch_id = Column(BigId, ForeignKey("import_batches.id"))
+    __table_args__ = (
+        Index("ix_transactions_customer_booked", "customer_id", "booked_at"),
+        Index("ix_transactions_account_booked", "account_id", "booked_at"),
+    )
+
+
+class CatalogueVersion(Base):
+    __tablename__ = "fund_catalogue_versions"
+    version = Column(String(32), primary_key=True)  # sha256 prefix of the source file
+    source_name = Column(String(500), nullable=False)
+    fund_count = Column(Integer, nullable=False)
+    loaded_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class Fund(Base):
+    __tablename__ = "funds"
+    fund_code = Column(String(6), primary_key=True)
+    name_zh = Column(String(200), nullable=False)
+    name_en = Column(String(200), nullable=False)
+    manager_zh = Column(String(200), nullable=False)
+    manager_en = Column(String(200), nullable=False)
+    fund_type = Column(String(32), nullable=False)
+    risk_rating = Column(String(2), nullable=False)
+    currency = Column(String(3), nullable=False)
+    subscription_fee_pct = Column(Percent, nullable=False)
+    management_fee_pct = Column(Percent, nullable=False)
+    custody_fee_pct = Column(Percent, nullable=False)
+    redemption_days = Column(Integer, nullable=False)
+    min_holding_days = Column(Integer, nullable=False)
+    min_purchase_cents = Column(BigInteger, nullable=False)
+    return_1y_pct = Column(Percent, nullable=False)
+    return_3y_annualised_pct = Column(Percent, nullable=False)
+    volatility_pct = Column(Percent, nullable=False)
+    max_drawdown_pct = Column(Percent, nullable=False)
+    inception_date = Column(Date, nullable=False)
+    synthetic = Column(Boolean, nullable=False)  # demo figures, not market data
+    catalogue_version = Column(String(32), ForeignKey("fund_catalogue_versions.version"), nullable=False)
+
+
+class RiskAssessment(Base):
+    """A completed risk questionnaire. Valid from assessed_at until expires_at."""
+
+    __tablename__ = "risk_assessments"
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    customer_id = Column(String(64), ForeignKey("customers.customer_id"), nullable=False, index=True)
+    questionnaire_version = Column(String(32), nullable=False)
+    answers = Column(JSON, nullable=False)  # question id -> option id
+    total_points = Column(Integer)
+    risk_level = Column(String(2), nullable=False)  # C1..C5
+    assessed_at = Column(DateTime(timezone=True), nullable=False)
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+    channel = Column(String(32), nullable=False)  # chat | branch | api | demo
+    __table_args__ = (CheckConstraint("risk_level IN ('C1','C2','C3','C4','C5')", name="risk_level"),)
+
+
+class RecommendationRecord(Base):
+    """Audit record of one recommendation. Append-only (database triggers refuse
+    UPDATE and DELETE) and hash-chained: record_hash covers this record's content
+    and prev_hash, and prev_hash is unique, so the chain cannot fork."""
+
+    __tablename__ = "recommendations"
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    customer_id = Column(String(64), ForeignKey("customers.customer_id"), nullable=False, index=True)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    channel = Column(String(32), nullable=False)
+    request = Column(JSON, nullable=False)
+    features = Column(JSON, nullable=False)
+    assessment_id = Column(BigId, ForeignKey("risk_assessments.id"))
+    questionnaire_level = Column(String(2))
+    effective_level = Column(String(2))
+    catalogue_version = Column(String(32), nullable=False)
+    policy_fingerprint = Column(String(32), nullable=False)
+    decisions = Column(JSON, nullable=False)
+    output = Column(JSON, nullable=False)
+    code_version = Column(String(64), nullable=False)
+    prev_hash = Column(String(64), nullable=False, unique=True)
+    record_hash = Column(String(64), nullable=False, unique=True)
