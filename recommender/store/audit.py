@@ -4,7 +4,8 @@ Each record's ``record_hash`` is the SHA-256 of its canonical JSON content
 (every stored field, including ``prev_hash``). ``prev_hash`` is the previous
 record's hash (64 zeros for the first) and is UNIQUE in the database, so two
 writers can never both extend the same record: the loser gets an integrity
-error and retries on the new end of the chain. Database triggers refuse
+error and retries on the new end of the chain (on PostgreSQL writers also
+queue on an advisory lock, so retries are rare). Database triggers refuse
 UPDATE and DELETE. ``verify_chain`` recomputes every hash.
 """
 from __future__ import annotations
@@ -14,13 +15,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from recommender.store.models import RecommendationRecord
 
 GENESIS_HASH = "0" * 64
+_CHAIN_LOCK_KEY = 0x46494E424F54  # "FINBOT": advisory lock id for appends on PostgreSQL
 _HASHED_FIELDS = ("customer_id", "created_at", "channel", "request", "features", "assessment_id",
                   "questionnaire_level", "effective_level", "catalogue_version", "policy_fingerprint",
                   "decisions", "output", "code_version", "prev_hash")
@@ -53,6 +55,9 @@ def append_record(engine: Engine, *, customer_id: str, channel: str, request: di
     created = (created_at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     for attempt in range(retries):
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Writers queue here instead of racing for the chain's end.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
             last = connection.execute(
                 select(RecommendationRecord.record_hash).order_by(RecommendationRecord.id.desc()).limit(1)
             ).scalar()
