@@ -13,3 +13,8 @@ def get_settings(request: Request) -> ApiSettings:
 
 def get_engine(request: Request) -> Engine:
     return request.app.state.engine
+
+
+def get_service(request: Request):
+    """The process-wide RecommenderService (built at startup)."""
+    return request.app.state.service

@@ -6,10 +6,12 @@ from contextlib import asynccontextmanager
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
-from api.routes import health
+from api.routes import customers, health, recommendations
 from api.settings import ApiSettings, get_api_settings
+from recommender.service import CatalogueMissing, RecommenderService, UnknownCustomer
 from recommender.store.db import open_database
 from recommender.version import code_version
 
@@ -20,6 +22,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.engine = open_database(settings.effective_database_url)
+        app.state.service = RecommenderService(app.state.engine, today=settings.clock())
         yield
         app.state.engine.dispose()
 
@@ -31,6 +34,17 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.include_router(health.router)
+    app.include_router(customers.router)
+    app.include_router(recommendations.router)
+
+    @app.exception_handler(UnknownCustomer)
+    async def _unknown_customer(_request: Request, exc: UnknownCustomer):
+        return JSONResponse(status_code=404, content={"detail": f"no customer {exc.args[0]!r}"})
+
+    @app.exception_handler(CatalogueMissing)
+    async def _no_catalogue(_request: Request, exc: CatalogueMissing):
+        return JSONResponse(status_code=503, content={"detail": str(exc)})
+
     return app
 
 

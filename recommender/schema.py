@@ -40,6 +40,11 @@ TRANSACTION_OPTIONAL = (
 # Currencies finbot accepts (ISO 4217). The recommender works in CNY.
 KNOWN_CURRENCIES = ("CNY", "USD", "HKD", "EUR", "GBP", "JPY")
 
+# ---- categories (the product contract) ---------------------------------------------
+SPENDING_CATEGORIES = ("dining", "groceries", "transport", "housing", "utilities", "shopping", "entertainment",
+                       "health", "education", "travel", "insurance", "other")
+INCOME_CATEGORIES = ("salary", "bonus", "investment_income", "other_income")
+
 # ---- fund catalogue -----------------------------------------------------------
 # recommender/data/funds.csv. All figures are synthetic (``synthetic`` is true on
 # every row) and no name imitates a real fund. Percentages are decimal strings

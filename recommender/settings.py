@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     # How many row errors an import reports in full (the count is always exact).
     import_max_reported_errors: int = Field(1_000, env="FINBOT_IMPORT_MAX_ERRORS")
 
+    # Fix "today" (YYYY-MM-DD) for demos and reproducible tests; empty = the real date.
+    today: str = Field("", env="FINBOT_TODAY")
+
     class Config:
         env_file = None
 
@@ -31,6 +34,15 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'finbot.db'}"
+
+    def clock(self):
+        """A callable returning today's date (fixed when FINBOT_TODAY is set)."""
+        from datetime import date
+
+        if self.today:
+            fixed = date.fromisoformat(self.today)
+            return lambda: fixed
+        return date.today
 
     @property
     def models_dir(self) -> Path:

@@ -5,6 +5,8 @@ Schema changes go through an Alembic migration in ``migrations/versions``;
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -22,6 +24,7 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.orm import declarative_base
+from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names so migrations are reproducible on every backend.
 NAMING = {
@@ -35,7 +38,30 @@ Base = declarative_base(metadata=MetaData(naming_convention=NAMING))
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
-Percent = Numeric(9, 4)
+
+
+class ExactDecimal(TypeDecorator):
+    """NUMERIC where the database has it; on SQLite (whose NUMERIC is a float)
+    a decimal string, so values read back exactly as written."""
+
+    impl = Numeric(9, 4)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(32))
+        return dialect.type_descriptor(Numeric(9, 4))
+
+    def process_bind_param(self, value, dialect):
+        if value is None or dialect.name != "sqlite":
+            return value
+        return str(Decimal(str(value)).quantize(Decimal("0.0001")))
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(str(value))
+
+
+Percent = ExactDecimal()
 
 
 class Customer(Base):

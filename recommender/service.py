@@ -1,0 +1,149 @@
+"""The recommender as a service over the database: what the API and the bot call.
+
+Reads a customer's accounts and transactions, runs the pure pipeline steps
+(categorise -> features -> capacity -> suitability -> allocation ->
+explanation) and appends every recommendation to the audit trail. All
+questions about "today" go through one clock so tests and conversation
+fixtures can fix the date.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from typing import Callable
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from recommender import questionnaire
+from recommender.categorise import categorise
+from recommender.features import compute_features, window_bounds
+from recommender.features_types import CustomerFeatures
+from recommender.pipeline import Assessment, RecommendationRequest, RecommendationResult, recommend
+from recommender.policy import DEFAULT_POLICY, RecommenderPolicy
+from recommender.store import audit, repositories
+from recommender.summaries import income_summary, previous_period, spending_summary
+from recommender.version import code_version
+
+
+class UnknownCustomer(LookupError):
+    """No customer with this id."""
+
+
+class CatalogueMissing(RuntimeError):
+    """No fund catalogue has been loaded (run `finbot setup` or `finbot catalogue`)."""
+
+
+@dataclass(frozen=True)
+class AuditedRecommendation:
+    result: RecommendationResult
+    audit_id: int
+    audit_hash: str
+
+
+class RecommenderService:
+    """One per process; thread-safe. ``today`` is the clock (a callable)."""
+
+    def __init__(self, engine: Engine, policy: RecommenderPolicy = DEFAULT_POLICY,
+                 today: Callable[[], date] = date.today):
+        self.engine = engine
+        self.policy = policy
+        self.today = today
+        self._catalogue: pd.DataFrame | None = None
+        self._lock = threading.Lock()
+
+    # ---- reference data ---------------------------------------------------------
+
+    def catalogue(self) -> pd.DataFrame:
+        """The stored fund catalogue, cached until its version changes."""
+        version = repositories.current_catalogue_version(self.engine)
+        if version is None:
+            raise CatalogueMissing("no fund catalogue loaded; run `finbot setup` or `finbot catalogue`")
+        with self._lock:
+            if self._catalogue is None or self._catalogue.attrs.get("catalogue_version") != version:
+                self._catalogue = repositories.catalogue_frame(self.engine)
+            return self._catalogue
+
+    # ---- one customer's data ------------------------------------------------------
+
+    def customer(self, customer_id: str) -> repositories.CustomerRecord:
+        record = repositories.get_customer(self.engine, customer_id)
+        if record is None:
+            raise UnknownCustomer(customer_id)
+        return record
+
+    def accounts(self, customer_id: str) -> pd.DataFrame:
+        self.customer(customer_id)
+        return repositories.accounts_frame(self.engine, customer_id)
+
+    def categorised(self, customer_id: str, start: date | None = None,
+                    end: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(categorised transactions, accounts) of one customer."""
+        accounts = self.accounts(customer_id)
+        transactions = repositories.transactions_frame(self.engine, customer_id, start, end)
+        return categorise(transactions, accounts, self.policy.categorisation), accounts
+
+    def features(self, customer_id: str, as_of: date | None = None) -> CustomerFeatures:
+        as_of = as_of or self.today()
+        start, _ = window_bounds(as_of, self.policy.features.window_months)
+        categorised, accounts = self.categorised(customer_id, start, as_of)
+        return compute_features(categorised, accounts, as_of, self.policy.features)
+
+    def spending(self, customer_id: str, start: date, end: date, category: str | None = None,
+                 top_n: int = 3) -> dict:
+        categorised, _ = self.categorised(customer_id, previous_period(start, end)[0], end)
+        return spending_summary(categorised, start, end, category=category, top_n=top_n)
+
+    def income(self, customer_id: str, start: date, end: date) -> dict:
+        categorised, _ = self.categorised(customer_id, previous_period(start, end)[0], end)
+        return income_summary(categorised, start, end)
+
+    # ---- risk questionnaire ------------------------------------------------------------
+
+    def assessment(self, customer_id: str) -> repositories.AssessmentRecord | None:
+        self.customer(customer_id)
+        return repositories.latest_assessment(self.engine, customer_id)
+
+    def record_questionnaire(self, customer_id: str, answers: dict[str, str],
+                             channel: str = "chat") -> repositories.AssessmentRecord:
+        """Score the answers (ValueError names a missing/unknown answer) and store the result."""
+        self.customer(customer_id)
+        score = questionnaire.score_answers(answers)
+        assessed_at = datetime.combine(self.today(), datetime.now(timezone.utc).time(), tzinfo=timezone.utc)
+        repositories.add_assessment(
+            self.engine, customer_id, answers=dict(answers), risk_level=score.risk_level,
+            total_points=score.total_points, assessed_at=assessed_at,
+            validity_days=self.policy.questionnaire_validity_days,
+            questionnaire_version=questionnaire.QUESTIONNAIRE_VERSION, channel=channel)
+        return repositories.latest_assessment(self.engine, customer_id)
+
+    # ---- recommendation --------------------------------------------------------------
+
+    def recommend(self, customer_id: str, request: RecommendationRequest,
+                  channel: str = "api") -> AuditedRecommendation:
+        """Run the pipeline for one customer and append the result to the audit trail."""
+        today = self.today()
+        features = self.features(customer_id, today)
+        stored = self.assessment(customer_id)
+        assessment = None
+        if stored is not None:
+            assessment = Assessment(stored.assessment_id, stored.risk_level, stored.assessed_at.date(),
+                                    stored.expires_at.date())
+        catalogue = self.catalogue()
+        result = recommend(features, assessment, catalogue, request, today, self.policy)
+        output = result.to_dict()
+        entry = audit.append_record(
+            self.engine, customer_id=customer_id, channel=channel,
+            request={"amount_cents": request.amount_cents, "horizon_months": request.horizon_months,
+                     "fund_type": request.fund_type, "as_of": today.isoformat()},
+            features=features.to_dict(),
+            assessment_id=stored.assessment_id if stored else None,
+            questionnaire_level=result.questionnaire_level, effective_level=result.effective_level,
+            catalogue_version=result.catalogue_version, policy_fingerprint=result.policy_fingerprint,
+            decisions=output.pop("decisions"), output=output, code_version=code_version())
+        return AuditedRecommendation(result, entry.id, entry.record_hash)
+
+
+def start_of_day(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
