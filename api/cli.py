@@ -26,6 +26,8 @@ examples:
   finbot db upgrade                    apply database migrations
   finbot audit verify                  check the recommendation audit chain
   finbot bench import --rows 1000000   measure import speed
+  finbot bench recommend               one customer's recommendation latency (p50/p95)
+  finbot bench features                batch feature throughput over 100,000 customers
 
 settings come from the environment: DATABASE_URL (default: SQLite file in
 FINBOT_DATA_DIR, default ./data), FINBOT_HOST, FINBOT_PORT, FINBOT_WORKERS.
@@ -195,9 +197,13 @@ def cmd_serve(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from recommender.bench import bench_import
+    from recommender import bench
 
-    return bench_import(rows=args.rows, keep=args.keep, database_url=args.database_url)
+    if args.target == "recommend":
+        return bench.bench_recommend(runs=args.runs)
+    if args.target == "features":
+        return bench.bench_features(customers=args.customers)
+    return bench.bench_import(rows=args.rows, keep=args.keep, database_url=args.database_url)
 
 
 # --------------------------------------------------------------------------- parser
@@ -257,10 +263,14 @@ def build_parser() -> argparse.ArgumentParser:
     audit.set_defaults(func=cmd_audit)
 
     bench = commands.add_parser("bench", help="benchmarks that print their figures")
-    bench.add_argument("target", choices=["import"])
+    bench.add_argument("target", choices=["import", "recommend", "features"],
+                       help="import: rows/s of a large file; recommend: one customer's latency; "
+                            "features: batch transactions/s")
     bench.add_argument("--rows", type=int, default=1_000_000, help="rows in the generated file (default 1,000,000)")
     bench.add_argument("--database-url", help="database to measure (default: a fresh SQLite file in a temp dir)")
     bench.add_argument("--keep", action="store_true", help="keep the generated file and database")
+    bench.add_argument("--runs", type=int, default=200, help="recommend: timed runs (default 200)")
+    bench.add_argument("--customers", type=int, default=100_000, help="features: customers (default 100,000)")
     bench.set_defaults(func=cmd_bench)
     return parser
 
