@@ -49,15 +49,16 @@ Spending and refund rows are categorised by MCC, else the first matching
 merchant rule, else the text classifier. Income rows by keyword (interest
 and dividends -> investment_income; 养老金/pension -> other_income; bonus
 -> bonus; 工资/salary/payroll -> salary), else salary if the payer is
-recurring, else other_income. A confidence below
+recurring and the text is not a personal transfer (转账/红包/transfer from:
+a parent's monthly allowance is recurring other_income), else other_income. A confidence below
 ``min_category_confidence`` turns the category into "other" (spending) or
 "other_income" (income) with source "default" and ``default_confidence``.
 
 Cost: text work is done once per distinct normalised (description,
-counterparty) text and broadcast back with integer codes; the classifier sees
-only distinct texts that neither MCC nor a rule explained. It classifies the
-normalised description + counterparty text (the counterparty is usually
-empty on card payments, which is what the labelled file resembles).
+counterparty) text and broadcast back with integer codes. Rules read the
+description and the counterparty; the classifier, trained on descriptions,
+reads the normalised description only (the counterparty if there is no
+description), once per distinct text that neither MCC nor a rule explained.
 """
 from __future__ import annotations
 
@@ -70,6 +71,7 @@ from recommender.merchant_rules import (
     FUND_KEYWORDS,
     INCOME_RULES,
     OWN_TRANSFER_KEYWORDS,
+    PERSONAL_TRANSFER_KEYWORDS,
     REFUND_KEYWORDS,
     build_spending_rules,
     contains_any,
@@ -201,9 +203,13 @@ def categorise(
     if use_classifier.any():
         model = classifier if classifier is not None else default_classifier(
             policy.merchant_labels_path, tuple(policy.classifier_ngram_range), policy.classifier_regularisation_c)
-        needed = np.unique(key_codes[use_classifier])
-        labels, probabilities = model.predict_proba_top(keys.to_numpy(dtype=object)[needed].tolist())
-        position = np.searchsorted(needed, key_codes[use_classifier])
+        # The classifier learnt from descriptions: give it the description (the
+        # counterparty only when there is none), once per distinct text.
+        rows = np.flatnonzero(use_classifier)
+        text = normalised_description[description_codes[rows]]
+        text = np.where(text == "", normalised_counterparty[counterparty_codes[rows]], text)
+        position, distinct_texts = pd.factorize(text, use_na_sentinel=False)
+        labels, probabilities = model.predict_proba_top(list(distinct_texts))
         predicted = np.asarray(labels, dtype=object)[position]
         known = _isin(predicted, policy.spending_categories)
         category[use_classifier] = np.where(known, predicted, "other")
@@ -236,11 +242,14 @@ def categorise(
         })
         recurring[income_rows] = detect_recurring_income(
             income, policy, payer=pd.Series(payer, dtype=object)).to_numpy(dtype=bool)
-    by_recurrence = is_income & ~by_keyword & recurring
+    # A recurring payer is an employer unless the text says it is a person's transfer
+    # (a parent's monthly allowance stays other_income, still flagged recurring).
+    personal = per_row(contains_any(keys, PERSONAL_TRANSFER_KEYWORDS))
+    by_recurrence = is_income & ~by_keyword & recurring & ~personal
     category[by_recurrence] = "salary"
     source[by_recurrence] = "rule"
     confidence[by_recurrence] = policy.recurring_salary_confidence
-    unexplained_income = is_income & ~by_keyword & ~recurring
+    unexplained_income = is_income & ~by_keyword & ~by_recurrence
     category[unexplained_income] = "other_income"
     source[unexplained_income] = "default"
     confidence[unexplained_income] = policy.default_confidence

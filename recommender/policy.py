@@ -49,7 +49,7 @@ class CategorisationPolicy:
     specific_rule_confidence: float = 0.9    # a named merchant ("美团外卖", "STARBUCKS")
     generic_rule_confidence: float = 0.7     # a generic word ("餐厅", "supermarket")
     income_rule_confidence: float = 0.9      # 工资 / bonus / 利息 / 养老金 keywords
-    recurring_salary_confidence: float = 0.8  # recurring payer without a salary keyword
+    recurring_salary_confidence: float = 0.8  # recurring payer, no salary keyword, not a personal transfer
     min_category_confidence: float = 0.35    # below: category "other"/"other_income", source "default"
     default_confidence: float = 0.0          # a "default" category carries no evidence
 
@@ -75,7 +75,7 @@ class CategorisationPolicy:
 # ---- step 2 -------------------------------------------------------------------
 @dataclass(frozen=True)
 class FeaturePolicy:
-    """Owned by recommender/features.py (and the periods in recommender/summaries.py).
+    """Owned by recommender/features.py (base_currency also used by recommender/summaries.py).
 
     The window is the ``window_months`` complete calendar months before the
     month of ``as_of`` (as_of 2025-06-15, 12 months -> 2024-06-01 .. 2025-05-31).

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from recommender.categorise import FLOWS, NEUTRAL_FLOWS, OUTPUT_COLUMNS, categorise
 from recommender.mcc import MCC_RANGES, check_table, mcc_categories
-from recommender.merchant_rules import SPENDING_RULES, first_matching_rule, normalise_for_matching
+from recommender.merchant_rules import SPENDING_RULES, classifier_form, first_matching_rule, normalise_for_matching
 from recommender.policy import CategorisationPolicy
 from recommender.text_classifier import MerchantClassifier, default_classifier, load_labels
 
@@ -98,7 +98,11 @@ def test_unknown_mcc_falls_through_to_rules():
     ("平安好医生", "health"), ("老百姓大药房", "health"), ("新东方", "education"), ("学费", "education"),
     ("爱奇艺会员", "entertainment"), ("Netflix.com", "entertainment"), ("携程-机票", "travel"),
     ("Marriott Hotel", "travel"), ("淘宝-订单号 99812", "shopping"), ("IKEA", "shopping"),
-    ("ATM取现", "other"),
+    ("ATM取现", "other"), ("Card interest charge", "other"),
+    # What wallets and terminals print: pinyin and English descriptors.
+    ("ALIPAY*MEITUAN", "dining"), ("TENPAY*HEYTEA", "dining"), ("WECHAT PAY MAOYAN", "entertainment"),
+    ("ALIPAY*YONGHUI", "groceries"), ("WECHAT PAY DANGDANG", "education"), ("CHINA RAILWAY 12306", "travel"),
+    ("DIRECT DEBIT CITY GAS SHENZHEN", "utilities"), ("支付宝-早餐店", "dining"),
 ])
 def test_rules_zh_and_en(description, expected):
     row = categorise_one(description)
@@ -184,6 +188,14 @@ def test_classifier_accuracy_on_held_out_descriptions():
     assert np.all((confidences > 0) & (confidences <= 1))
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("ALIPAY*神秘小店 8812", "神秘小店"), ("财付通-Noodle Bar", "noodle bar"), ("ＰＯＳ消费 川味小馆", "消费 川味小馆"),
+    ("支付宝(中国)网络技术有限公司", "中国"),
+])
+def test_classifier_text_drops_channels_and_digits(text, expected):
+    assert classifier_form(text) == expected
+
+
 def test_default_classifier_is_trained_once_and_cached():
     assert default_classifier() is default_classifier()
 
@@ -220,9 +232,11 @@ def test_custom_classifier_sees_only_unmatched_distinct_texts():
         {"description": "美团外卖", "amount_cents": -300},          # a rule explains it
         {"description": "STARBUCKS", "amount_cents": -400, "mcc": "5814"},
         {"description": "工资", "amount_cents": 100_000},            # income: never classified
+        # The classifier reads the description, not the wallet company in the counterparty.
+        {"description": "支付宝-怪味小铺", "amount_cents": -500, "counterparty": "支付宝(中国)网络技术有限公司"},
     ])
     out = categorise(tx, ACCOUNTS, classifier=stub)
-    assert stub.calls == [["神秘小店 订单"]]
+    assert stub.calls == [["神秘小店 订单", "支付宝 怪味小铺"]]
     assert list(out["category"][:2]) == ["health", "health"]
     assert list(out["category_source"][:2]) == ["classifier", "classifier"]
     assert list(out["category_confidence"][:2]) == [0.9, 0.9]
@@ -329,6 +343,16 @@ def test_recurring_payer_without_keyword_is_salary():
     assert out["is_recurring_income"].all()
     assert set(out["category"]) == {"salary"}
     assert set(out["category_confidence"]) == {POLICY.recurring_salary_confidence}
+
+
+def test_recurring_personal_transfer_is_not_salary():
+    # A parent's monthly allowance: regular, but from a person.
+    rows = [{"description": "Transfer from ZHOU JIANGUO", "counterparty": "ZHOU JIANGUO", "amount_cents": 150_000,
+             "booked_at": f"2025-{m:02d}-01"} for m in range(1, 7)]
+    out = categorise(make_transactions(rows), ACCOUNTS)
+    assert out["is_recurring_income"].all()
+    assert set(out["category"]) == {"other_income"}
+    assert set(out["category_source"]) == {"default"}
 
 
 def test_monthly_pension_stays_other_income_but_is_recurring():
