@@ -19,6 +19,8 @@ EXAMPLES = """\
 examples:
   finbot setup                         create/migrate the database, load the fund catalogue and demo data
   finbot serve                         start the HTTP service on 127.0.0.1:8000
+  finbot train [--if-stale]            train the bot model
+  finbot chat --customer retiree       talk to the bot in the terminal
   finbot import customers customers.csv
   finbot import accounts accounts.csv
   finbot import transactions txns.csv  (CSV, JSON array or JSON Lines; see README "Import formats")
@@ -196,6 +198,100 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    from bot.training import train_model
+
+    settings = _settings()
+    result = train_model(settings.models_dir, config=args.config, only_if_stale=args.if_stale)
+    if result.skipped:
+        _print(f"model up to date: {result.path} (fingerprint {result.fingerprint[:12]})")
+    else:
+        size_mb = result.path.stat().st_size / 1e6
+        _print(f"trained {result.path} in {result.seconds:.0f} s ({size_mb:.1f} MB)")
+    return 0
+
+
+def cmd_chat(args) -> int:
+    """Talk to the bot in the terminal, in-process, as one customer."""
+    import asyncio
+
+    from bot.actions.context import use_service
+    from bot.runtime import load_agent
+    from bot.training import latest_model
+    from recommender.service import RecommenderService
+
+    settings = _settings()
+    model = Path(args.model) if args.model else latest_model(settings.models_dir)
+    if model is None:
+        _print("no trained model: run `finbot train` first")
+        return 2
+    use_service(RecommenderService(_engine(settings), today=settings.clock()))
+    agent = load_agent(model)
+    sender = args.customer
+    _print(f"chatting as {sender} with {model.name}; empty line to quit")
+
+    async def turn(text: str) -> None:
+        for reply in await agent.handle_text(text, sender_id=sender) or []:
+            if reply.get("text"):
+                _print(f"bot> {reply['text']}")
+            for button in reply.get("buttons") or []:
+                _print(f"     [{button['title']}] -> {button['payload']}")
+            if reply.get("custom"):
+                _print(f"     (payload) {reply['custom']}")
+
+    loop = asyncio.new_event_loop()
+    for line in sys.stdin if args.script else iter(lambda: input("you> "), ""):
+        line = line.strip()
+        if not line:
+            break
+        if args.script:
+            _print(f"you> {line}")
+        loop.run_until_complete(turn(line))
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    """Held-out scores of one model, per language."""
+    import json as _json
+
+    from bot.evaluation import evaluate_model
+    from bot.training import latest_model
+
+    settings = _settings()
+    model = Path(args.model) if args.model else latest_model(settings.models_dir)
+    if model is None:
+        _print("no trained model: run `finbot train` first")
+        return 2
+    report = evaluate_model(model)
+    _print(f"model: {model}")
+    _print(report.table())
+    if args.errors:
+        for language, text, gold, predicted, confidence in report.errors:
+            _print(f"  [{language}] {text!r}: expected {gold}, got {predicted} ({confidence})")
+    if args.json:
+        Path(args.json).write_text(_json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
+    return 0
+
+
+def cmd_compare(args) -> int:
+    """Cross-validate several pipeline configs on the training data and print them side by side."""
+    from bot.evaluation import cross_validate
+
+    rows = []
+    for name in args.configs:
+        started = time.perf_counter()
+        report = cross_validate(name, folds=args.folds)
+        rows.append((name, report, time.perf_counter() - started))
+        _print(f"== {name} ({args.folds}-fold CV, {time.perf_counter() - started:.0f} s)")
+        _print(report.table())
+    _print("\nsummary (intent accuracy / macro-F1 per language, parse p95):")
+    for name, report, seconds in rows:
+        cells = "  ".join(f"{lang} {s.intent_accuracy:.3f}/{s.intent_macro_f1:.3f}"
+                          for lang, s in report.by_language.items())
+        _print(f"  {name:10} {cells}  p95 {report.latency_ms_p95:.0f} ms  ({seconds:.0f} s)")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from recommender import bench
 
@@ -261,6 +357,29 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="recommendation audit trail")
     audit.add_argument("action", choices=["verify"])
     audit.set_defaults(func=cmd_audit)
+
+    train = commands.add_parser("train", help="train the bot model (NLU + dialogue) into FINBOT_DATA_DIR/models")
+    train.add_argument("--config", help="a named config in bot/configs/ or a path (default bot/config.yml)")
+    train.add_argument("--if-stale", action="store_true",
+                       help="skip training when the newest model was trained from the same inputs")
+    train.set_defaults(func=cmd_train)
+
+    chat = commands.add_parser("chat", help="talk to the bot in the terminal as a customer (in-process)")
+    chat.add_argument("--customer", default="salaried_saver", help="customer id (default salaried_saver)")
+    chat.add_argument("--model", help="model archive (default: the newest)")
+    chat.add_argument("--script", action="store_true", help="read messages from standard input, one per line")
+    chat.set_defaults(func=cmd_chat)
+
+    evaluate = commands.add_parser("evaluate", help="score a model on the held-out NLU split, per language")
+    evaluate.add_argument("--model", help="model archive (default: the newest)")
+    evaluate.add_argument("--errors", action="store_true", help="list misclassified examples")
+    evaluate.add_argument("--json", help="also write the full report (per-intent F1, confusion) to this file")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    compare = commands.add_parser("compare", help="cross-validate NLU configs on the training data")
+    compare.add_argument("configs", nargs="+", help="config names in bot/configs/ (diet, finbot_tf, ensemble)")
+    compare.add_argument("--folds", type=int, default=3)
+    compare.set_defaults(func=cmd_compare)
 
     bench = commands.add_parser("bench", help="benchmarks that print their figures")
     bench.add_argument("target", choices=["import", "recommend", "features"],

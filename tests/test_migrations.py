@@ -13,6 +13,7 @@ from recommender.store.db import current_revision, downgrade, head_revision, mig
 from recommender.store.models import Base, Customer, RecommendationRecord
 
 EXPECTED_TABLES = {"customers", "accounts", "transactions", "import_batches", "funds", "fund_catalogue_versions",
+                   "purchase_requests", "handoff_requests",
                    "risk_assessments", "recommendations", "alembic_version"}
 
 

@@ -194,3 +194,36 @@ class RecommendationRecord(Base):
     code_version = Column(String(64), nullable=False)
     prev_hash = Column(String(64), nullable=False, unique=True)
     record_hash = Column(String(64), nullable=False, unique=True)
+
+
+class PurchaseRequest(Base):
+    """A fund purchase the customer confirmed in chat. finbot records the
+    request; the bank's order system executes it (status moves on there)."""
+
+    __tablename__ = "purchase_requests"
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    customer_id = Column(String(64), ForeignKey("customers.customer_id"), nullable=False, index=True)
+    fund_code = Column(String(6), nullable=False)
+    amount_cents = Column(BigInteger, nullable=False)
+    fund_risk_rating = Column(String(2), nullable=False)
+    customer_level = Column(String(2), nullable=False)  # the level the suitability check used
+    assessment_id = Column(BigId, ForeignKey("risk_assessments.id"))
+    status = Column(String(16), nullable=False)  # requested
+    channel = Column(String(32), nullable=False)
+    conversation_id = Column(String(128))
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    __table_args__ = (CheckConstraint("amount_cents > 0", name="positive_amount"),)
+
+
+class HandoffRequest(Base):
+    """A customer asked for a person; the transcript goes to the agent desk."""
+
+    __tablename__ = "handoff_requests"
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    customer_id = Column(String(64), ForeignKey("customers.customer_id"), index=True)
+    conversation_id = Column(String(128), nullable=False)
+    reason = Column(String(500))
+    language = Column(String(2))
+    transcript = Column(JSON, nullable=False)  # [{"speaker": "user"|"bot", "text": ..., "at": ...}]
+    status = Column(String(16), nullable=False)  # open
+    created_at = Column(DateTime(timezone=True), nullable=False)

@@ -245,3 +245,50 @@ def _connect(bind) -> _Borrowed:
 
 def _begin(bind) -> _Borrowed:
     return _Borrowed(bind, transactional=True)
+
+
+# --------------------------------------------------------------------------- requests from the chat
+
+
+def add_purchase_request(bind: Engine | Connection, *, customer_id: str, fund_code: str, amount_cents: int,
+                         fund_risk_rating: str, customer_level: str, assessment_id: int | None,
+                         channel: str, conversation_id: str | None) -> int:
+    from recommender.store.models import PurchaseRequest
+
+    if amount_cents <= 0:
+        raise ValueError("a purchase needs a positive amount")
+    with _begin(bind) as connection:
+        return connection.execute(insert(PurchaseRequest).values(
+            customer_id=customer_id, fund_code=fund_code, amount_cents=amount_cents,
+            fund_risk_rating=fund_risk_rating, customer_level=customer_level, assessment_id=assessment_id,
+            status="requested", channel=channel, conversation_id=conversation_id,
+            created_at=datetime.now(timezone.utc))).inserted_primary_key[0]
+
+
+def purchase_requests(bind: Engine | Connection, customer_id: str) -> list[dict]:
+    from recommender.store.models import PurchaseRequest
+
+    with _connect(bind) as connection:
+        rows = connection.execute(select(PurchaseRequest).where(PurchaseRequest.customer_id == customer_id)
+                                  .order_by(PurchaseRequest.id)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def add_handoff_request(bind: Engine | Connection, *, customer_id: str | None, conversation_id: str,
+                        reason: str | None, language: str | None, transcript: list[dict]) -> int:
+    from recommender.store.models import HandoffRequest
+
+    with _begin(bind) as connection:
+        return connection.execute(insert(HandoffRequest).values(
+            customer_id=customer_id, conversation_id=conversation_id, reason=(reason or "")[:500] or None,
+            language=language, transcript=transcript, status="open",
+            created_at=datetime.now(timezone.utc))).inserted_primary_key[0]
+
+
+def handoff_requests(bind: Engine | Connection, conversation_id: str) -> list[dict]:
+    from recommender.store.models import HandoffRequest
+
+    with _connect(bind) as connection:
+        rows = connection.execute(select(HandoffRequest).where(HandoffRequest.conversation_id == conversation_id)
+                                  .order_by(HandoffRequest.id)).mappings().all()
+    return [dict(r) for r in rows]

@@ -1,0 +1,137 @@
+"""Buying a fund: find it, check suitability, state the terms, and record the
+request only after an explicit "yes". Nothing is bought without one."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.advice import amount_cents_from, find_fund, level_text
+from bot.actions.context import buttons, entity_value, language, require_customer, say, service
+from recommender.explain import format_money, fund_type_name
+from recommender.schema import level_number
+from recommender.store import repositories
+
+CONFIRM_BUTTONS = [("确认购买", "Yes, buy it", "/affirm"), ("取消", "Cancel", "/deny")]
+
+
+class ActionPreparePurchase(Action):
+    """Runs on buy_fund, and again on a bare answer while details are missing."""
+
+    def name(self) -> Text:
+        return "action_prepare_purchase"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        cid = require_customer(dispatcher, tracker)
+        if cid is None:
+            return [SlotSet("purchase_stage", None)]
+        lang = language(tracker)
+        pending: Dict[str, Any] = dict(tracker.get_slot("purchase") or {})
+        catalogue = service().catalogue()
+        fund = find_fund(tracker, catalogue)
+        if fund is not None:
+            pending["fund_code"] = str(fund["fund_code"])
+        amount = amount_cents_from(entity_value(tracker, "amount"))
+        if amount is not None:
+            pending["amount_cents"] = amount
+
+        if "fund_code" not in pending:
+            unknown = _named_but_unknown(tracker)
+            if unknown:
+                say(dispatcher, tracker, f"产品目录里没有“{unknown}”这只基金，请告诉我正确的名称或 6 位代码。",
+                    f"There is no fund \"{unknown}\" in our catalogue. Which fund do you mean (name or 6-digit code)?")
+            else:
+                say(dispatcher, tracker, "你想买哪只基金？请告诉我名称或 6 位代码。",
+                    "Which fund would you like to buy? Give me its name or 6-digit code.")
+            return [SlotSet("purchase", pending or None), SlotSet("purchase_stage", "need_fund")]
+
+        row = catalogue[catalogue["fund_code"] == pending["fund_code"]].iloc[0]
+        name = row["name_zh"] if lang == "zh" else row["name_en"]
+        assessment = service().assessment(cid)
+        today = service().today()
+        if assessment is None or not assessment.is_valid_on(today):
+            dispatcher.utter_message(response="utter_offer_questionnaire")
+            say(dispatcher, tracker, "完成测评后才能购买基金。", "You can buy funds once the questionnaire is done.")
+            return [SlotSet("purchase", None), SlotSet("purchase_stage", None)]
+        if level_number(row["risk_rating"]) > level_number(assessment.risk_level):
+            say(dispatcher, tracker,
+                f"{name}（{row['fund_code']}）的风险等级是 {row['risk_rating']}，高于你的风险等级 "
+                f"{level_text(assessment.risk_level, lang)}，按规定不能购买。你可以购买 R{assessment.risk_level[1]} "
+                f"及以下的产品，要我推荐合适的吗？",
+                f"{name} ({row['fund_code']}) is rated {row['risk_rating']}, above your risk level "
+                f"{level_text(assessment.risk_level, lang)}, so I can't sell it to you. You can buy products rated "
+                f"up to R{assessment.risk_level[1]}; shall I suggest some?",
+                buttons=buttons(tracker, [("推荐合适的基金", "Suggest suitable funds", "/request_recommendation")]))
+            return [SlotSet("purchase", None), SlotSet("purchase_stage", None)]
+        if "amount_cents" not in pending:
+            say(dispatcher, tracker, f"你想买多少 {name}？", f"How much of {name} would you like to buy?")
+            return [SlotSet("purchase", pending), SlotSet("purchase_stage", "need_amount")]
+        minimum = int(row["min_purchase_cents"])
+        if pending["amount_cents"] < minimum:
+            say(dispatcher, tracker, f"{name} 的起购金额是 {format_money(minimum, lang)}，请输入不低于这个数的金额。",
+                f"The minimum for {name} is {format_money(minimum, lang)}; please give at least that amount.")
+            pending.pop("amount_cents")
+            return [SlotSet("purchase", pending), SlotSet("purchase_stage", "need_amount")]
+
+        pending.update(fund_risk_rating=row["risk_rating"], customer_level=assessment.risk_level,
+                       assessment_id=assessment.assessment_id)
+        fee = float(row["subscription_fee_pct"])
+        say(dispatcher, tracker,
+            f"请确认：买入 {name}（{row['fund_code']}，{fund_type_name(row['fund_type'], lang)}，{row['risk_rating']}）"
+            f"{format_money(pending['amount_cents'], lang)}，申购费率 {fee:g}%，赎回 T+{int(row['redemption_days'])} 到账。"
+            f"基金有风险，投资需谨慎。确认购买吗？",
+            f"Please confirm: buy {format_money(pending['amount_cents'], lang)} of {name} ({row['fund_code']}, "
+            f"{fund_type_name(row['fund_type'], lang)}, {row['risk_rating']}), subscription fee {fee:g}%, "
+            f"redemption T+{int(row['redemption_days'])}. Funds carry risk. Shall I go ahead?",
+            buttons=buttons(tracker, CONFIRM_BUTTONS))
+        return [SlotSet("purchase", pending), SlotSet("purchase_stage", "confirm")]
+
+
+def _named_but_unknown(tracker: Tracker) -> Optional[str]:
+    for item in (tracker.latest_message or {}).get("entities", []):
+        if item.get("entity") in ("fund_code", "fund_name") and not item.get("resolved"):
+            return str(item.get("raw_value") or item.get("value"))
+    return None
+
+
+class ActionConfirmPurchase(Action):
+    def name(self) -> Text:
+        return "action_confirm_purchase"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        cid = require_customer(dispatcher, tracker)
+        pending = tracker.get_slot("purchase") or {}
+        done = [SlotSet("purchase", None), SlotSet("purchase_stage", None)]
+        if cid is None or tracker.get_slot("purchase_stage") != "confirm" or "customer_level" not in pending:
+            say(dispatcher, tracker, "没有待确认的购买。", "There is no purchase waiting for your confirmation.")
+            return done
+        # Check suitability again at the moment of confirmation: the level may have changed.
+        assessment = service().assessment(cid)
+        if (assessment is None or not assessment.is_valid_on(service().today())
+                or level_number(pending["fund_risk_rating"]) > level_number(assessment.risk_level)):
+            say(dispatcher, tracker, "你的风险等级已变化，这笔购买不再适合，已取消。",
+                "Your risk level has changed and this purchase is no longer suitable, so it was cancelled.")
+            return done
+        request_id = repositories.add_purchase_request(
+            service().engine, customer_id=cid, fund_code=pending["fund_code"], amount_cents=pending["amount_cents"],
+            fund_risk_rating=pending["fund_risk_rating"], customer_level=assessment.risk_level,
+            assessment_id=assessment.assessment_id, channel="chat", conversation_id=tracker.sender_id)
+        lang = language(tracker)
+        say(dispatcher, tracker,
+            f"已提交购买申请（编号 P{request_id}）：{pending['fund_code']} {format_money(pending['amount_cents'], lang)}。"
+            f"银行会在下一个交易日处理，结果会通知你。",
+            f"Purchase request submitted (reference P{request_id}): {pending['fund_code']}, "
+            f"{format_money(pending['amount_cents'], lang)}. The bank processes it on the next trading day and will "
+            f"let you know.")
+        return done
+
+
+class ActionCancelPurchase(Action):
+    def name(self) -> Text:
+        return "action_cancel_purchase"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        say(dispatcher, tracker, "好的，已取消，什么都没有买。", "OK, cancelled. Nothing was bought.")
+        return [SlotSet("purchase", None), SlotSet("purchase_stage", None)]
