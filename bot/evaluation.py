@@ -159,6 +159,9 @@ def parse_all(model_path: Path, texts: list[str]) -> tuple[list[dict], list[floa
     """Parse one message at a time (as a chat does), timing each."""
     from rasa.core.agent import Agent
 
+    from bot.runtime import quiet_rasa_logs
+
+    quiet_rasa_logs()
     agent = Agent.load(str(model_path))
     loop = asyncio.new_event_loop()
     loop.run_until_complete(agent.parse_message("warm up"))

@@ -11,6 +11,7 @@ exception Rasa raises for an HTTP 400 from an action server.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from pathlib import Path
 from typing import Any, Dict, Optional, Text
@@ -49,7 +50,16 @@ class InProcessActionEndpoint(EndpointConfig):
             raise RasaException(f"no custom action {missing.action_name!r} in {ACTIONS_PACKAGE}") from None
 
 
+def quiet_rasa_logs(level: int = logging.WARNING) -> None:
+    """Rasa logs every prediction step at debug level through structlog; keep it to warnings."""
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(level)
+    logging.getLogger("rasa").setLevel(level)
+
+
 def load_agent(model_path: Path, tracker_store=None, lock_store=None) -> Agent:
     """An Agent for ``model_path`` with in-process actions."""
+    quiet_rasa_logs()
     return Agent.load(str(model_path), action_endpoint=InProcessActionEndpoint(), tracker_store=tracker_store,
                       lock_store=lock_store)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.advice import amount_cents_from, find_fund, level_text
@@ -135,3 +135,59 @@ class ActionCancelPurchase(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         say(dispatcher, tracker, "好的，已取消，什么都没有买。", "OK, cancelled. Nothing was bought.")
         return [SlotSet("purchase", None), SlotSet("purchase_stage", None)]
+
+
+def last_bot_response(tracker: Tracker) -> Optional[str]:
+    """The domain response name of the bot's latest message, if it was one."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return None
+        if event.get("event") == "bot":
+            return (event.get("metadata") or {}).get("utter_action")
+    return None
+
+
+class ActionAffirm(Action):
+    """A "yes" outside a form: it confirms the purchase waiting for it, if any.
+
+    The purchase stage is read here rather than by the dialogue policy, so a
+    yes can never confirm a purchase that is not waiting for confirmation.
+    """
+
+    def name(self) -> Text:
+        return "action_affirm"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        if tracker.get_slot("purchase_stage") == "confirm":
+            return ActionConfirmPurchase().run(dispatcher, tracker, domain)
+        if last_bot_response(tracker) == "utter_offer_questionnaire":
+            return [FollowupAction("action_start_questionnaire")]
+        say(dispatcher, tracker, "好的。还有什么可以帮你？", "OK. What else can I do for you?")
+        return []
+
+
+class ActionDeny(Action):
+    def name(self) -> Text:
+        return "action_deny"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        if tracker.get_slot("purchase_stage"):
+            return ActionCancelPurchase().run(dispatcher, tracker, domain)
+        say(dispatcher, tracker, "好的。还有什么可以帮你？", "OK. What else can I do for you?")
+        return []
+
+
+class ActionInform(Action):
+    """A bare answer outside a form: the missing detail of a purchase, else a nudge."""
+
+    def name(self) -> Text:
+        return "action_inform"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        if tracker.get_slot("purchase_stage") in ("need_fund", "need_amount"):
+            return ActionPreparePurchase().run(dispatcher, tracker, domain)
+        say(dispatcher, tracker, "收到。你想用它做什么呢？比如查消费、推荐基金或买基金。",
+            "Got it. What would you like to do with that: check spending, get fund suggestions, or buy a fund?",
+            buttons=buttons(tracker, [("推荐基金", "Suggest funds", "/request_recommendation"),
+                                      ("查消费", "My spending", "/ask_spending")]))
+        return []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.advice import level_text
@@ -45,7 +45,7 @@ class ActionStartQuestionnaire(Action):
         say(dispatcher, tracker, f"好的，我们开始风险测评，一共 {len(QUESTIONS)} 道题。中途有其他问题也可以随时问我。",
             f"Let's do the risk questionnaire: {len(QUESTIONS)} questions. Feel free to ask me something else "
             f"along the way.")
-        return [SlotSet(slot, None) for slot in SLOTS]
+        return [SlotSet(slot, None) for slot in SLOTS] + [FollowupAction("risk_questionnaire_form")]
 
 
 def _make_ask_action(question_id: str):

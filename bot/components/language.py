@@ -8,7 +8,8 @@ decided by their grammar, not their nouns: "我想买 index fund" is Chinese
 Chinese characters nor Latin words ("50000", "👍") adds nothing, so the
 slot keeps the previous turn's language.
 
-The entity spans the whole text and has ``influence_conversation: false`` in
+The entity spans the whole text (so the component runs after the
+entity normaliser, whose additions must not overlap other entities) and has ``influence_conversation: false`` in
 the domain; NLU evaluation ignores it (it is not annotated in the data).
 """
 from __future__ import annotations
