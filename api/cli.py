@@ -97,7 +97,13 @@ def cmd_setup(args) -> int:
                    f"{report.transactions_inserted} transactions, {report.assessments} risk assessments")
         else:
             _print(f"demo data: skipped, the database already has {repositories.count_customers(engine)} customers")
-    # The bot issue adds: train the NLU/dialogue model here when it is missing or stale.
+    if args.train:
+        from bot.training import train_model
+
+        _print("bot model: checking whether it is up to date (training takes a few minutes the first time)")
+        result = train_model(settings.models_dir, only_if_stale=True)
+        state = "up to date" if result.skipped else f"trained in {result.seconds:.0f} s"
+        _print(f"bot model: {result.path.name} ({state})")
     _print(f"setup finished in {time.perf_counter() - started:.1f} s")
     return 0
 
@@ -317,6 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     setup = commands.add_parser("setup", help="migrate the database, load the fund catalogue and (if empty) demo data")
     setup.add_argument("--no-demo", dest="demo", action="store_false", help="do not load demo customers")
+    setup.add_argument("--no-train", dest="train", action="store_false",
+                       help="do not train the bot model (by default it is trained when missing or stale)")
     setup.add_argument("--seed", type=int, default=42, help="demo data seed (default 42)")
     setup.add_argument("--months", type=int, default=12, help="months of demo history (default 12)")
     setup.add_argument("--as-of", help="last day of demo history, YYYY-MM-DD (default today)")
