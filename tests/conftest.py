@@ -76,3 +76,32 @@ def any_engine(request):
     if request.param == "sqlite":
         return request.getfixturevalue("engine")
     return request.getfixturevalue("pg_engine")
+
+
+# ---- a trained bot model, shared by every test that needs one ----------------------
+
+
+@pytest.fixture(scope="session")
+def ci_model(tmp_path_factory):
+    """The small test model (bot/configs/ci.yml), trained once per test run.
+
+    Reused across runs in the same checkout when FINBOT_TEST_MODEL_CACHE
+    points at a folder and the training fingerprint is unchanged.
+    """
+    import json
+    from pathlib import Path
+
+    from bot.training import config_path, training_fingerprint
+
+    os.environ.setdefault("RASA_CACHE_DIRECTORY", str(tmp_path_factory.mktemp("rasa-cache")))
+    cache = Path(os.environ.get("FINBOT_TEST_MODEL_CACHE") or tmp_path_factory.mktemp("models"))
+    cache.mkdir(parents=True, exist_ok=True)
+    fingerprint = training_fingerprint(config_path("ci"))
+    archive, stamp = cache / "ci.tar.gz", cache / "ci.fingerprint"
+    if archive.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+        return archive
+    from bot.training import train_model
+
+    trained = train_model(cache, config="ci", name="ci")
+    stamp.write_text(fingerprint)
+    return trained.path

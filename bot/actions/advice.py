@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.context import buttons, entity_value, language, pick, require_customer, say, service
-from bot.normalise.amounts import parse_amount
+from bot.normalise.amounts import find_amounts, parse_amount
 from bot.normalise.horizons import parse_horizon_months
 from recommender.explain import format_money, format_number, fund_type_name
 from recommender.pipeline import RecommendationRequest
@@ -104,7 +104,12 @@ class ValidateRecommendationForm(FormValidationAction):
     async def extract_amount(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         if tracker.get_slot("requested_slot") != "amount" or entity_value(tracker, "amount") is not None:
             return {}
-        found = parse_amount(tracker.latest_message.get("text") or "")
+        # The bot has just asked for an amount, so a bare number in the reply is one.
+        text = tracker.latest_message.get("text") or ""
+        found = parse_amount(text)
+        if found is None:
+            matches = [m for m in find_amounts(text, explicit_only=False) if m.currency == "CNY"]
+            found = matches[0].amount if matches else None
         return {"amount": str(found)} if found is not None else {}
 
     async def extract_horizon(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:

@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.context import entity_value, language, pick, require_customer, say, service
+from bot.normalise.periods import parse_period
 from recommender.explain import format_money, format_number
 
 CATEGORY_NAMES = {
@@ -32,11 +33,22 @@ def category_name(category: str, lang: str) -> str:
 
 
 def requested_period(tracker: Tracker, today: date) -> Tuple[date, date, Optional[str]]:
-    """The period the customer named (normalised entity), else last calendar month."""
-    value = entity_value(tracker, "time_period")
-    if isinstance(value, dict) and value.get("start") and value.get("end"):
-        start, end = date.fromisoformat(value["start"]), date.fromisoformat(value["end"])
-        return start, min(end, today), value.get("label")
+    """The period the customer named, else last calendar month.
+
+    The words are parsed again against the service's clock (the NLU
+    normaliser may run with another "today", e.g. in a test at a fixed date).
+    """
+    for item in (tracker.latest_message or {}).get("entities", []):
+        if item.get("entity") != "time_period":
+            continue
+        period = parse_period(str(item.get("raw_value") or ""), today) if item.get("raw_value") else None
+        if period is not None:
+            return period.start, min(period.end, today), period.label
+        value = item.get("value")
+        if isinstance(value, dict) and value.get("start") and value.get("end"):
+            start, end = date.fromisoformat(value["start"]), date.fromisoformat(value["end"])
+            if start <= min(end, today):
+                return start, min(end, today), value.get("label")
     end = today.replace(day=1) - timedelta(days=1)
     return end.replace(day=1), end, None
 
