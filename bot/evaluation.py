@@ -220,3 +220,23 @@ def cross_validate(config: Optional[str], folds: int = 3, seed: int = 7) -> Repo
             all_parses += parses
             all_latencies += latencies
     return score(all_examples, all_parses, all_latencies)
+
+
+def held_out_for_config(config: Optional[str]) -> tuple[Report, float, int]:
+    """Train the config's NLU on all training data, score it on the held-out split.
+    Returns (report, training seconds, model size in bytes)."""
+    from rasa.model_training import train_nlu
+
+    from bot.training import nlu_training_paths
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    with tempfile.TemporaryDirectory(prefix="finbot-heldout-") as workdir:
+        data = TrainingData([m for m, _ in training_examples()])
+        data_file = Path(workdir) / "train.yml"
+        data_file.write_text(RasaYAMLWriter().dumps(data), encoding="utf-8")
+        started = time.perf_counter()
+        model = Path(train_nlu(config=str(config_path(config)), nlu_data=str(data_file), output=workdir,
+                               domain=str(DOMAIN), fixed_model_name="heldout"))
+        seconds = time.perf_counter() - started
+        return evaluate_model(model), seconds, model.stat().st_size

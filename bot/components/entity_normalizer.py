@@ -7,7 +7,8 @@ in ``config.yml``::
     - name: bot.components.entity_normalizer.FinbotEntityNormalizer
       # today: "2026-03-15"          # tests only; default: the server's date per message
       # catalogue_path: null         # default: the packaged fund catalogue
-      # add_missing_entities: {time_period: [...intents], amount: [...], horizon: [...], fund_code: "*"}
+      # add_missing_entities: {time_period: [...intents], amount: [...], horizon: [...], fund_code: "*",
+      #                        category: [...], fund_type: [...]}
 
 For every entity in ``message.get("entities")`` it keeps the extractor's value
 in ``raw_value`` and sets ``value`` to the normalised one:
@@ -58,7 +59,17 @@ already added entity:
   a money word next to a bare number ("buy 5000 of", "买入5000的");
 * horizon: explicit durations and the vague words, except periods, points in
   time, ages, rates and fund statistics ("最近三年", "三年前", "5k a month",
-  "1 year return").
+  "1 year return");
+* category: a spending category's word from bot/normalise/vocab.py ("外卖",
+  "dining", "resturants"), except words that are one only in context
+  ("other" / 其他) and phrases like "of course" (``find_categories``);
+* fund_type: a fund type's word ("债基", "index fund", "标普500指数基金" =
+  qdii); "fund" / 基金 alone is none (``find_fund_types``).
+
+Categories and fund types come last, so a word that is part of a period, an
+amount or a horizon already added is not taken again. Their ``value`` is the
+canonical name, as for an extracted entity; a message may get several
+("外卖和打车": dining and transport).
 
 Words like "today", "周末" or "a month" are everywhere in small talk and FAQ
 questions, so each type is only added when the message's intent (set by an
@@ -99,14 +110,14 @@ from bot.normalise.funds import candidates, find_fund_codes, resolve_fund
 from bot.normalise.horizons import find_horizons, parse_horizon_months
 from bot.normalise.numbers import fold
 from bot.normalise.periods import find_periods, parse_period
-from bot.normalise.vocab import canonical_category, canonical_fund_type
+from bot.normalise.vocab import canonical_category, canonical_fund_type, find_categories, find_fund_types
 
 logger = logging.getLogger(__name__)
 
 AMOUNT, TIME_PERIOD, HORIZON = "amount", "time_period", "horizon"
 CATEGORY, FUND_TYPE, FUND_CODE, FUND_NAME = "category", "fund_type", "fund_code", "fund_name"
 HANDLED_ENTITIES = (AMOUNT, TIME_PERIOD, HORIZON, CATEGORY, FUND_TYPE, FUND_CODE, FUND_NAME)
-ADDABLE_ENTITIES = (TIME_PERIOD, FUND_CODE, AMOUNT, HORIZON)  # the order they are added in
+ADDABLE_ENTITIES = (TIME_PERIOD, FUND_CODE, AMOUNT, HORIZON, CATEGORY, FUND_TYPE)  # the order they are added in
 ANY_INTENT = "*"
 # For which intents (CONTRACT.md) each type is added when the extractors missed it.
 DEFAULT_ADD_MISSING: Dict[Text, Any] = {
@@ -114,6 +125,8 @@ DEFAULT_ADD_MISSING: Dict[Text, Any] = {
     FUND_CODE: ANY_INTENT,   # checked against the catalogue: precise enough anywhere
     AMOUNT: ["request_recommendation", "buy_fund", "inform", "ask_cashflow"],
     HORIZON: ["request_recommendation", "buy_fund", "inform"],
+    CATEGORY: ["ask_spending", "inform"],
+    FUND_TYPE: ["request_recommendation", "ask_fund_info", "buy_fund", "inform"],
 }
 
 RAW_VALUE, NORMALISED, REASON, RESOLVED = "raw_value", "normalised", "reason", "resolved"
@@ -331,6 +344,10 @@ class FinbotEntityNormalizer(GraphComponent, EntityExtractorMixin):
                     for found in find_horizons(text):
                         if free(found.start, found.end):
                             add(HORIZON, found.start, found.end, found.months)
+                elif kind in (CATEGORY, FUND_TYPE):
+                    for found in (find_categories if kind == CATEGORY else find_fund_types)(text):
+                        if free(found.start, found.end):
+                            add(kind, found.start, found.end, found.value)
         except Exception:  # customer text must never break the pipeline
             logger.exception("could not scan %r for missing entities", text)
         return added

@@ -47,6 +47,8 @@ from bot.normalise.numbers import (
     CN_DIGIT_CHARS,
     CN_NUMERAL_PATTERN,
     EN_NUMERAL_PATTERN,
+    MAX_ENTITY_CHARS,
+    MAX_SCAN_CHARS,
     fold,
     parse_chinese_number,
     parse_english_number,
@@ -222,9 +224,10 @@ def find_amounts(text: str, explicit_only: bool = True) -> list[AmountMatch]:
     that is neither 6 digits (a fund code) nor a year -- a money word next to
     it ("buy 5000 of", "买入5000的", "每月1000"). So "buy 000198", "buy
     110022", "in 2024" give nothing. Foreign-currency amounts are returned with
-    their currency; filter on ``currency``.
+    their currency; filter on ``currency``. Only the first ``MAX_SCAN_CHARS``
+    characters are scanned.
     """
-    folded = _fold_for_amounts(text)
+    folded = _fold_for_amounts((text or "")[:MAX_SCAN_CHARS])
     found: list[AmountMatch] = []
     position = 0
     while True:
@@ -289,6 +292,8 @@ def parse_money(text: str) -> Money | None:
     number counts ("5000"); failing that, the first explicit amount in the
     text is taken ("我想投5万" -> 50000).
     """
+    if len(text or "") > MAX_ENTITY_CHARS:
+        return None
     cleaned = _without_hedges(_fold_for_amounts(text or ""))
     if cleaned:
         whole = _AMOUNT.fullmatch(cleaned)

@@ -39,7 +39,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from bot.normalise.numbers import fold
+from bot.normalise.numbers import MAX_ENTITY_CHARS, fold
 from bot.normalise.vocab import FUND_TYPE_SYNONYMS
 
 NAME_MATCH_THRESHOLD = 0.6
@@ -117,7 +117,7 @@ def _code(value) -> str:
 
 
 def _scored(text: str, catalogue: pd.DataFrame) -> list[FundMatch]:
-    query = normalise_name(text)
+    query = normalise_name((text or "")[:MAX_ENTITY_CHARS])
     if query in _FUND_TYPE_WORDS:
         return []
     scored = []

@@ -44,6 +44,8 @@ from bot.normalise.numbers import (
     CN_NUMERAL_PATTERN,
     EN_ONES,
     EN_TENS,
+    MAX_ENTITY_CHARS,
+    MAX_SCAN_CHARS,
     fold,
     parse_count,
     parse_number,
@@ -124,11 +126,11 @@ def _count(text: str) -> Decimal | None:
 
 
 def _to_months(count: Decimal, unit_word: str) -> int | None:
-    unit = _UNIT_WORDS[unit_word.strip()]
-    months = int((count * _UNITS_TO_MONTHS[unit]).to_integral_value(rounding=ROUND_FLOOR))
     if count <= 0:
         return None
-    months = max(months, 1)
+    unit = _UNIT_WORDS[unit_word.strip()]
+    months = int((count * _UNITS_TO_MONTHS[unit]).to_integral_value(rounding=ROUND_FLOOR))
+    months = max(months, 1)  # "two weeks" is still a (very short) horizon
     return months if months <= MAX_HORIZON_MONTHS else None
 
 
@@ -258,8 +260,9 @@ def find_horizons(text: str) -> list[HorizonMatch]:
 
     Skips durations that are periods, points in time, ages, rates, fund
     statistics or questions (see ``_PERIOD_BEFORE`` and the lines below it).
+    Only the first ``MAX_SCAN_CHARS`` characters are scanned.
     """
-    folded = fold(text)
+    folded = fold((text or "")[:MAX_SCAN_CHARS])
     out = []
     for start, end, _, months in _select(_candidates(folded)):
         span, before = folded[start:end], folded[:start]
@@ -281,6 +284,8 @@ def parse_horizon_months(text: str) -> int | None:
     >>> parse_horizon_months("两年半"), parse_horizon_months("3-5 years"), parse_horizon_months("长期")
     (30, 36, 60)
     """
+    if len(text or "") > MAX_ENTITY_CHARS:
+        return None
     folded = fold(text or "")
     chosen = _select(_candidates(folded))
     explicit = [item for item in chosen if item[2] < len(_RULES)]

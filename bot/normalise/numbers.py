@@ -26,6 +26,11 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+# Longer texts are cut (scanning) or refused (entity values): no amount, period
+# or category needs more, and it bounds the work hostile input can cause.
+MAX_ENTITY_CHARS = 200
+MAX_SCAN_CHARS = 1000
+
 # ---- text folding ---------------------------------------------------------------
 
 
@@ -75,10 +80,13 @@ CN_UNIT_CHARS = "".join(CN_SMALL_UNITS) + "".join(CN_BIG_UNITS)
 # Arabic number: grouped thousands, or plain digits, with optional decimals.
 ARABIC_PATTERN = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
 # A Chinese or mixed numeral: starts with a digit (Arabic or Chinese) or 十/拾,
-# continues with digits, units and 点 followed by a digit.
+# continues with digits, units and 点 followed by a digit. Bounded repeats keep
+# scanning linear on hostile input ("一" x 3000): no real amount needs more.
+# An Arabic run may only follow a Chinese character, never another digit, so
+# there is one way to split any text (no backtracking blow-up).
 CN_NUMERAL_PATTERN = (
-    rf"(?:{ARABIC_PATTERN}|[{CN_DIGIT_CHARS}十拾])"
-    rf"(?:{ARABIC_PATTERN}|[{CN_DIGIT_CHARS}{CN_UNIT_CHARS}]|点(?=[{CN_DIGIT_CHARS}\d]))*"
+    rf"(?:\d{{1,3}}(?:,\d{{3}}){{1,5}}(?:\.\d{{1,4}})?|\d{{1,16}}(?:\.\d{{1,8}})?|\.\d{{1,8}}|[{CN_DIGIT_CHARS}十拾])"
+    rf"(?:(?<![\d.,])\d{{1,16}}(?:\.\d{{1,8}})?|[{CN_DIGIT_CHARS}{CN_UNIT_CHARS}]|点(?=[{CN_DIGIT_CHARS}\d])){{0,24}}"
 )
 
 _ARABIC_FULL = re.compile(ARABIC_PATTERN)
@@ -242,7 +250,7 @@ _en_alternatives = "|".join(sorted(_EN_VALUE_WORDS, key=len, reverse=True))
 EN_NUMERAL_PATTERN = (
     rf"(?:\b(?:half\s+an?|an?)\s+)?"
     rf"(?:\b{ARABIC_PATTERN}\s+(?=(?:hundred|thousand|million|billion)s?\b)|\b(?:{_en_alternatives})\b)"
-    rf"(?:(?:\s+and\s+|\s+point\s+|[\s-]+)(?:{_en_alternatives})\b)*"
+    rf"(?:(?:\s+and\s+|\s+point\s+|[\s-]+)(?:{_en_alternatives})\b){{0,12}}"
 )
 
 

@@ -59,9 +59,11 @@ last weekend / 上周末              the weekend of the previous week
                                   Friday before today
 holidays                          国庆 1-7 Oct, 五一 1-5 May, 元旦 1 Jan, 双十一
                                   11 Nov, 双十二 12 Dec, 暑假 1 Jul-31 Aug,
-                                  Christmas 24-26 Dec, 春节 = New Year's Eve + 6
-                                  days (table 2020-2030); the most recent one
-                                  that has started, unless a year is given
+                                  Christmas 24-26 Dec, 寒假 15 Jan-end Feb,
+                                  春节 = New Year's Eve + 6 days, 端午 / 中秋 =
+                                  the festival day +-1 (lunar: tables for
+                                  2020-2030); the most recent one that has
+                                  started, unless a year is given
 ==============================  =============================================
 
 Every period that contains today ends today (nobody has spent money
@@ -81,7 +83,16 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Callable
 
-from bot.normalise.numbers import CN_DIGIT_CHARS, EN_ONES, EN_TENS, fold, parse_count, parse_number
+from bot.normalise.numbers import (
+    CN_DIGIT_CHARS,
+    EN_ONES,
+    EN_TENS,
+    MAX_ENTITY_CHARS,
+    MAX_SCAN_CHARS,
+    fold,
+    parse_count,
+    parse_number,
+)
 
 
 @dataclass(frozen=True)
@@ -134,11 +145,24 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-# Chinese New Year's Day (正月初一) 2020-2030; the holiday starts on the eve.
+# Lunar-calendar festivals, 2020-2030 (outside these years: None).
+# Chinese New Year's Day (正月初一); the holiday starts on the eve.
 SPRING_FESTIVAL: dict[int, date] = {
     2020: date(2020, 1, 25), 2021: date(2021, 2, 12), 2022: date(2022, 2, 1), 2023: date(2023, 1, 22),
     2024: date(2024, 2, 10), 2025: date(2025, 1, 29), 2026: date(2026, 2, 17), 2027: date(2027, 2, 6),
     2028: date(2028, 1, 26), 2029: date(2029, 2, 13), 2030: date(2030, 2, 3),
+}
+# Dragon Boat Festival (五月初五) and Mid-Autumn Festival (八月十五): the day
+# before to the day after.
+DRAGON_BOAT: dict[int, date] = {
+    2020: date(2020, 6, 25), 2021: date(2021, 6, 14), 2022: date(2022, 6, 3), 2023: date(2023, 6, 22),
+    2024: date(2024, 6, 10), 2025: date(2025, 5, 31), 2026: date(2026, 6, 19), 2027: date(2027, 6, 9),
+    2028: date(2028, 5, 28), 2029: date(2029, 6, 16), 2030: date(2030, 6, 5),
+}
+MID_AUTUMN: dict[int, date] = {
+    2020: date(2020, 10, 1), 2021: date(2021, 9, 21), 2022: date(2022, 9, 10), 2023: date(2023, 9, 29),
+    2024: date(2024, 9, 17), 2025: date(2025, 10, 6), 2026: date(2026, 9, 25), 2027: date(2027, 9, 15),
+    2028: date(2028, 10, 3), 2029: date(2029, 9, 22), 2030: date(2030, 9, 12),
 }
 
 # ---- vocabulary ------------------------------------------------------------------------
@@ -642,6 +666,13 @@ def _holiday(name: str, year: int, today: date) -> _Base | None:
             return None
         start = new_year - timedelta(days=1)
         return _Base(Period(start, start + timedelta(days=6), f"{name}_{year}"))
+    if name in ("dragon_boat", "mid_autumn"):
+        day = (DRAGON_BOAT if name == "dragon_boat" else MID_AUTUMN).get(year)
+        if day is None:
+            return None
+        return _Base(Period(day - timedelta(days=1), day + timedelta(days=1), f"{name}_{year}"))
+    if name == "winter_holiday":  # school winter break, roughly: 15 January to the end of February
+        return _Base(Period(date(year, 1, 15), month_bounds(year, 2)[1], f"{name}_{year}"))
     (m1, d1), (m2, d2) = fixed[name]
     return _Base(Period(date(year, m1, d1), date(year, m2, d2), f"{name}_{year}"))
 
@@ -659,10 +690,15 @@ _HOLIDAY_WORDS: dict[str, str] = {
     "xmas": "christmas", "春节": "spring_festival", "过年": "spring_festival", "新年": "spring_festival",
     "chinese new year": "spring_festival", "lunar new year": "spring_festival",
     "spring festival": "spring_festival",
+    "端午节": "dragon_boat", "端午": "dragon_boat", "dragon boat festival": "dragon_boat",
+    "中秋节": "mid_autumn", "中秋": "mid_autumn", "mid-autumn festival": "mid_autumn",
+    "mid autumn festival": "mid_autumn", "mid-autumn": "mid_autumn",
+    "寒假": "winter_holiday", "winter holidays": "winter_holiday", "winter holiday": "winter_holiday",
+    "winter break": "winter_holiday",
 }
 
 
-@_rule(rf"(?P<y>{_CN_YEAR}|{_CN_REL_YEAR})?(?P<h>{_alt(_HOLIDAY_WORDS)})(?:假期|长假|期间|那几天|那周)?(?![a-z])")
+@_rule(rf"(?P<y>{_CN_YEAR}|{_CN_REL_YEAR})?(?P<h>{_alt(_HOLIDAY_WORDS)})(?:假期|长假|期间|那几天|那周|前后)?(?![a-z])")
 def _holiday_rule(m, today):
     name = _HOLIDAY_WORDS[m["h"]]
     if m["y"]:
@@ -820,9 +856,10 @@ def find_periods(text: str, today: date) -> list[PeriodMatch]:
 
     A bare English month ("may", "march") or a bare year ("2024") counts only
     after a preposition ("in March", "since 2024") or inside a range, since
-    "may" and "2024" are often something else.
+    "may" and "2024" are often something else. Only the first
+    ``MAX_SCAN_CHARS`` characters are scanned.
     """
-    return _find(text, today, allow_loose=False)
+    return _find((text or "")[:MAX_SCAN_CHARS], today, allow_loose=False)
 
 
 def parse_period(text: str, today: date) -> Period | None:
@@ -831,5 +868,7 @@ def parse_period(text: str, today: date) -> Period | None:
     >>> parse_period("上个月", date(2026, 1, 10))
     Period(start=datetime.date(2025, 12, 1), end=datetime.date(2025, 12, 31), label='last_month')
     """
+    if len(text or "") > MAX_ENTITY_CHARS:
+        return None
     matches = _find(text or "", today, allow_loose=True)
     return matches[0].period if matches else None

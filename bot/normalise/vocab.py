@@ -8,7 +8,8 @@ Matching, in order (on ``numbers.fold``-ed text):
 
 1. a synonym that occurs in the text: Chinese synonyms as substrings, English
    ones as whole words (a plural matches its singular: "restaurants",
-   "taxis", "ETFs"). The longest synonym wins, then the earliest;
+   "taxis", "ETFs"; a possessive its word: "Uber's"). The longest synonym
+   wins, then the earliest;
 2. failing that, a typo: each English word of a synonym that is at least
    ``TYPO_MIN_LENGTH`` (5) letters long may be one edit away (insert, delete,
    substitute or swap two neighbours): "mony market fund", "idex fund",
@@ -23,12 +24,40 @@ adds up the same transactions the categoriser put under X:
 * books / 书 -> education (bookstores); phone bill / 话费 / internet -> utilities;
 * an overseas index fund (标普500, 纳斯达克, "QDII指数") is qdii, not index: a
   qdii word anywhere in the text wins over the other fund types.
+
+Finding them in a whole message (``find_categories``, ``find_fund_types``,
+used by the Rasa component to add entities no extractor found) returns
+``VocabMatch(start, end, value)`` spans of the original text, left to right,
+and is stricter than naming one entity's text, because every word of a
+message is a chance for a false match:
+
+* the same matching (Chinese as substrings, English on word boundaries,
+  case-insensitive), the longest span first, spans never overlap; the words of
+  a multi-word synonym may be separated only by spaces, "-" or "_";
+* a plural in the text matches a singular synonym ("restaurants"), but not
+  the other way round: "book a flight" is no education, "bill" no utilities,
+  "share" no equity (the tables list the singular where it is meant);
+* typos only in words of at least ``SCAN_TYPO_MIN_LENGTH`` (7) letters, with
+  the first and last letters right, and never a word the tables know or one
+  of ``_NOT_TYPOS``: "resturants", "groceris" and "phramacy" are found, but
+  "later" is not "water", "balance" not "balanced", "shipping" not "shopping";
+* words that are a category only in context are not searched for: "other" /
+  其他 (the *other* category; "other months" is not a category); nor is a
+  synonym that overlaps a phrase such as "of course", 交通银行 or "the
+  holidays" (``_SCAN_STOP_PHRASES``);
+* next to each other (only spaces, "-", "·" or 的 between them), matches of
+  one value become one span ("ETF联接基金"), and a qdii match takes its
+  neighbours in ("标普500指数基金", "纳斯达克100指数", "QDII债基" are one qdii
+  span): the qdii override above, within one phrase. Fund types further apart
+  stay separate ("美股和债基": qdii and bond);
+* "fund" / 基金 alone is no fund type (the tables do not list it).
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from bot.normalise.numbers import fold
+from bot.normalise.numbers import MAX_ENTITY_CHARS, MAX_SCAN_CHARS, fold
 
 SPENDING_CATEGORIES = (
     "dining", "groceries", "transport", "housing", "utilities", "shopping",
@@ -36,6 +65,7 @@ SPENDING_CATEGORIES = (
 )
 FUND_TYPES = ("money_market", "bond", "hybrid", "index", "equity", "qdii")
 TYPO_MIN_LENGTH = 5
+SCAN_TYPO_MIN_LENGTH = 7  # when searching a whole message (see the module docstring)
 
 CATEGORY_SYNONYMS: dict[str, tuple[str, ...]] = {
     "dining": (
@@ -141,10 +171,45 @@ FUND_TYPE_SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 # English words that look like a one-edit typo of a synonym but are words of their own.
-_NOT_TYPOS = frozenset({"taxes", "bands", "stick", "stuck", "hotly", "trail"})
+_NOT_TYPOS = frozenset({
+    "taxes", "bands", "stick", "stuck", "hotly", "trail",
+    # 5 and 6 letters: water, meals, lunch, movie(s), mixed, balanced
+    "later", "means", "launch", "move", "moves", "fixed", "balance",
+    # 7 letters and more, first and last letters right (what a message scan could mistake)
+    "shipping", "stopping", "compute", "computing", "heading", "hearing", "concerns", "convert",
+    "clauses", "oversees", "packing", "parting", "trailing", "trucker", "vocation", "screaming", "fights",
+})
 
-_TOKEN = re.compile(r"[a-z0-9&]+(?:['’][a-z]+)?")
+# A synonym that overlaps one of these phrases is not an entity (searching whole
+# messages only): "of course" is no education, 交通银行 (a bank) no transport,
+# and a holiday season is a time, not travel spending.
+_SCAN_STOP_PHRASES = (
+    "of course", "交通银行",
+    "the holidays", "christmas holiday", "christmas holidays", "easter holiday", "easter holidays",
+    "bank holiday", "bank holidays", "public holiday", "public holidays",
+)
+# Category words that name a category only in context ("other months" is none):
+# left to a trained extractor, never added by a text search.
+_CONTEXT_ONLY_CATEGORIES = frozenset({"other", "others", "其他", "其它"})
+
+_TOKEN = re.compile(r"[a-z0-9&\u00df-\u00f6\u00f8-\u00ff]+(?:['’][a-z]+)?")
+_TOKEN_CHAR = re.compile(r"[a-z0-9&\u00df-\u00f6\u00f8-\u00ff]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_WORD_GAP = re.compile(r"[\s\-_]*")              # inside one synonym: "take-out", "money  market"
+_PHRASE_GAP = re.compile(r"[\s\-_·的]*")          # between two matches of one phrase: "ETF联接基金"
+_OVERRIDE_GAP = re.compile(r"[\s\-_·的0-9]*")     # ... and index numbers next to a qdii word: "纳斯达克100指数"
+
+
+@dataclass(frozen=True)
+class VocabMatch:
+    """A category or fund type found in a message: character offsets into the original text.
+
+    ``value`` is the canonical name (one of SPENDING_CATEGORIES or FUND_TYPES).
+    """
+
+    start: int
+    end: int
+    value: str
 
 
 def _singular(word: str) -> str:
@@ -157,9 +222,18 @@ def _singular(word: str) -> str:
     return word
 
 
+def _apostrophe_forms(word: str) -> list[str]:
+    """A possessive's other spellings: "mcdonald's" -> "mcdonalds", "mcdonald"."""
+    if "'" not in word and "’" not in word:
+        return []
+    return [re.sub(r"['’]", "", word), re.split(r"['’]", word)[0]]
+
+
 def _same_word(word: str, synonym: str) -> bool:
-    """Equal, or equal once both are made singular ("restaurants" ~ "restaurant")."""
-    return word == synonym or _singular(word) == _singular(synonym)
+    """Equal, or equal once both are made singular ("restaurants" ~ "restaurant"), or a possessive of it."""
+    if word == synonym or _singular(word) == _singular(synonym):
+        return True
+    return any(form == synonym or _singular(form) == _singular(synonym) for form in _apostrophe_forms(word))
 
 
 def _one_edit_apart(a: str, b: str) -> bool:
@@ -179,21 +253,52 @@ def _one_edit_apart(a: str, b: str) -> bool:
 
 
 class SynonymMatcher:
-    """Maps free text to a canonical value through a synonym table (see module docstring)."""
+    """Maps free text to a canonical value through a synonym table (see module docstring).
 
-    def __init__(self, synonyms: dict[str, tuple[str, ...]], override: str | None = None):
+    ``match`` names one entity's text; ``find`` searches a whole message.
+    ``override``: a value that wins over the others (qdii). ``context_only``:
+    synonyms ``find`` does not search for. ``stop_phrases``: phrases inside
+    which ``find`` sees no synonym.
+    """
+
+    def __init__(self, synonyms: dict[str, tuple[str, ...]], override: str | None = None,
+                 context_only: frozenset[str] = frozenset(), stop_phrases: tuple[str, ...] = ()):
         self._cjk: list[tuple[str, str]] = []            # (synonym, canonical)
         self._latin: list[tuple[list[str], str, int]] = []  # (tokens, canonical, length)
         self._override = override
+        # for find(): synonyms by their first word, every word the table knows,
+        # and the long words a typo may stand for, by length
+        self._scan_cjk: list[tuple[str, str]] = []
+        self._scan_latin: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self._known_words: set[str] = set()
+        self._typo_targets: dict[int, set[str]] = {}
+        # whole words only: "of course" is no stop phrase inside "of courses"
+        self._stop_phrases = tuple(
+            re.compile(r"(?<![a-z0-9&])" + re.escape(fold(phrase)) + r"(?![a-z0-9&])") for phrase in stop_phrases
+        )
+        context_only = {fold(word) for word in context_only}
         for canonical, words in synonyms.items():
             for word in {*words, canonical, canonical.replace("_", " ")}:
                 folded = fold(word).strip()
                 if _CJK.search(folded):
                     self._cjk.append((folded, canonical))
-                else:
-                    tokens = _TOKEN.findall(folded)
-                    if tokens:
-                        self._latin.append((tokens, canonical, len(folded)))
+                    if folded not in context_only:
+                        self._scan_cjk.append((folded, canonical))
+                    continue
+                tokens = _TOKEN.findall(folded)
+                if not tokens:
+                    continue
+                self._latin.append((tokens, canonical, len(folded)))
+                self._known_words.update(tokens)
+                self._known_words.update(_singular(token) for token in tokens)
+                if folded in context_only:
+                    continue
+                entry = (tuple(tokens), canonical)
+                if entry not in self._scan_latin.get(tokens[0], ()):
+                    self._scan_latin.setdefault(tokens[0], []).append(entry)
+                for token in tokens:
+                    if len(token) >= SCAN_TYPO_MIN_LENGTH and token.isalpha():
+                        self._typo_targets.setdefault(len(token), set()).add(token)
 
     def _exact_hits(self, folded: str) -> list[tuple[int, int, str]]:
         """(length, -position, canonical) for every synonym found in the text."""
@@ -236,7 +341,7 @@ class SynonymMatcher:
 
     def match(self, text: str) -> str | None:
         folded = fold(text or "").strip()
-        if not folded:
+        if not folded or len(folded) > MAX_ENTITY_CHARS:
             return None
         hits = self._exact_hits(folded) or self._typo_hits(folded)
         if not hits:
@@ -245,9 +350,85 @@ class SynonymMatcher:
             return self._override
         return max(hits)[2]  # longest synonym, then the earliest in the text
 
+    # ---- searching a whole message ----------------------------------------------------
 
-_CATEGORIES = SynonymMatcher(CATEGORY_SYNONYMS)
-_FUND_TYPES = SynonymMatcher(FUND_TYPE_SYNONYMS, override="qdii")
+    def _readings(self, word: str) -> dict[str, bool]:
+        """The synonym words a message word may stand for -> whether only as a typo."""
+        singular = _singular(word)
+        readings = {word: False, singular: False}
+        for form in _apostrophe_forms(word):  # "mcdonald's", "uber's"
+            readings.setdefault(form, False)
+        if (len(word) < SCAN_TYPO_MIN_LENGTH - 1 or not word.isalpha() or word in self._known_words
+                or singular in self._known_words or word in _NOT_TYPOS or singular in _NOT_TYPOS):
+            return readings
+        for form in {word, singular}:
+            for length in (len(form) - 1, len(form), len(form) + 1):
+                for target in self._typo_targets.get(length, ()):
+                    if target[0] == form[0] and target[-1] == form[-1] and _one_edit_apart(form, target):
+                        readings.setdefault(target, True)
+        return readings
+
+    def _scan_hits(self, folded: str) -> list[tuple[int, int, str, bool]]:
+        """(start, end, canonical, via a typo) for every synonym occurrence."""
+        hits = []
+        for synonym, canonical in self._scan_cjk:
+            start = folded.find(synonym)
+            while start >= 0:
+                end = start + len(synonym)
+                # a Latin edge ("qdii基金") must not cut an English word
+                if not ((_TOKEN_CHAR.match(synonym[0]) and start > 0 and _TOKEN_CHAR.match(folded[start - 1]))
+                        or (_TOKEN_CHAR.match(synonym[-1]) and end < len(folded) and _TOKEN_CHAR.match(folded[end]))):
+                    hits.append((start, end, canonical, False))
+                start = folded.find(synonym, start + 1)
+        tokens = list(_TOKEN.finditer(folded))
+        readings = [self._readings(token.group()) for token in tokens]
+        for i in range(len(tokens)):
+            for first in readings[i]:
+                for syn_tokens, canonical in self._scan_latin.get(first, ()):
+                    last = i + len(syn_tokens) - 1
+                    if last >= len(tokens):
+                        continue
+                    typo = False
+                    for j, syn_word in enumerate(syn_tokens):
+                        via_typo = readings[i + j].get(syn_word)
+                        gap_ok = j == 0 or _WORD_GAP.fullmatch(folded[tokens[i + j - 1].end():tokens[i + j].start()])
+                        if via_typo is None or not gap_ok:
+                            break
+                        typo = typo or via_typo
+                    else:
+                        hits.append((tokens[i].start(), tokens[last].end(), canonical, typo))
+        stops = [(m.start(), m.end()) for phrase in self._stop_phrases for m in phrase.finditer(folded)]
+        return [hit for hit in hits if all(hit[1] <= s or hit[0] >= e for s, e in stops)]
+
+    def find(self, text: str) -> list[VocabMatch]:
+        """Every synonym in a whole message, left to right (see the module docstring).
+
+        Only the first ``MAX_SCAN_CHARS`` characters are searched.
+        """
+        folded = fold((text or "")[:MAX_SCAN_CHARS])
+        chosen: list[tuple[int, int, str, bool]] = []
+        # the longest span first, an exact word before a typo, then the earliest (then by name: deterministic)
+        for hit in sorted(set(self._scan_hits(folded)), key=lambda h: (h[0] - h[1], h[3], h[0], h[2])):
+            if all(hit[1] <= start or hit[0] >= end for start, end, _, _ in chosen):
+                chosen.append(hit)
+        found: list[VocabMatch] = []
+        for start, end, value, _ in sorted(chosen):
+            if found:
+                previous = found[-1]
+                gap = folded[previous.end:start]
+                if previous.value == value and _PHRASE_GAP.fullmatch(gap):
+                    found[-1] = VocabMatch(previous.start, end, value)
+                    continue
+                if self._override in (previous.value, value) and _OVERRIDE_GAP.fullmatch(gap):
+                    found[-1] = VocabMatch(previous.start, end, self._override)
+                    continue
+            found.append(VocabMatch(start, end, value))
+        return found
+
+
+_CATEGORIES = SynonymMatcher(CATEGORY_SYNONYMS, context_only=_CONTEXT_ONLY_CATEGORIES,
+                             stop_phrases=_SCAN_STOP_PHRASES)
+_FUND_TYPES = SynonymMatcher(FUND_TYPE_SYNONYMS, override="qdii", stop_phrases=_SCAN_STOP_PHRASES)
 
 
 def canonical_category(text: str) -> str | None:
@@ -266,3 +447,21 @@ def canonical_fund_type(text: str) -> str | None:
     ('money_market', 'money_market', 'index')
     """
     return _FUND_TYPES.match(text)
+
+
+def find_categories(text: str) -> list[VocabMatch]:
+    """Every spending category named in a whole message, left to right.
+
+    >>> [(m.value, m.start, m.end) for m in find_categories("上个月外卖和打车花了多少")]
+    [('dining', 3, 5), ('transport', 6, 8)]
+    """
+    return _CATEGORIES.find(text)
+
+
+def find_fund_types(text: str) -> list[VocabMatch]:
+    """Every fund type named in a whole message, left to right; 基金 / "fund" alone is none.
+
+    >>> [(m.value, m.start, m.end) for m in find_fund_types("what's an index fund, or 标普500指数基金")]
+    [('index', 10, 20), ('qdii', 25, 34)]
+    """
+    return _FUND_TYPES.find(text)
