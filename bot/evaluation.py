@@ -79,6 +79,8 @@ class LanguageScores:
     intent_macro_f1: float
     entity_f1: Optional[float]
     per_intent_f1: dict = field(default_factory=dict)
+    fallback_rate: float = 0.0       # went to nlu_fallback: the bot asks to rephrase (safe)
+    wrong_intent_rate: float = 0.0   # another real intent: the bot would act on a wrong guess
 
 
 @dataclass
@@ -90,10 +92,12 @@ class Report:
     errors: list                      # (language, text, gold, predicted, confidence), first 50
 
     def table(self) -> str:
-        lines = [f"{'language':8} {'n':>5} {'accuracy':>9} {'macro-F1':>9} {'entity-F1':>10}"]
+        lines = [f"{'language':8} {'n':>5} {'accuracy':>9} {'macro-F1':>9} {'entity-F1':>10} {'fallback':>9} "
+                 f"{'wrong':>7}"]
         for lang, s in self.by_language.items():
             entity = f"{s.entity_f1:.3f}" if s.entity_f1 is not None else "-"
-            lines.append(f"{lang:8} {s.examples:>5} {s.intent_accuracy:>9.3f} {s.intent_macro_f1:>9.3f} {entity:>10}")
+            lines.append(f"{lang:8} {s.examples:>5} {s.intent_accuracy:>9.3f} {s.intent_macro_f1:>9.3f} {entity:>10} "
+                         f"{s.fallback_rate:>9.3f} {s.wrong_intent_rate:>7.3f}")
         lines.append(f"parse latency per message: p50 {self.latency_ms_p50:.1f} ms, p95 {self.latency_ms_p95:.1f} ms")
         return "\n".join(lines)
 
@@ -149,7 +153,9 @@ def score(examples: list[Example], parses: list[dict], latencies_ms: list[float]
         by_language[lang] = LanguageScores(
             examples=len(pairs), intent_accuracy=sum(g == p for g, p in zip(gold, predicted)) / len(pairs),
             intent_macro_f1=macro, entity_f1=_entity_f1(gold_entities, predicted_entities),
-            per_intent_f1={k: round(v, 3) for k, v in per.items()})
+            per_intent_f1={k: round(v, 3) for k, v in per.items()},
+            fallback_rate=sum(p == "nlu_fallback" for p in predicted) / len(pairs),
+            wrong_intent_rate=sum(p != g and p != "nlu_fallback" for g, p in zip(gold, predicted)) / len(pairs))
     values = np.array(latencies_ms) if latencies_ms else np.array([0.0])
     return Report(by_language, {k: dict(v) for k, v in confusion.items()}, float(np.percentile(values, 50)),
                   float(np.percentile(values, 95)), errors)
