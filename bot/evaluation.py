@@ -28,7 +28,7 @@ import numpy as np
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
-from bot.training import DOMAIN, LANGUAGES, NLU_DATA, config_path, nlu_test_path
+from bot.training import DOMAIN, LANGUAGES, config_path, nlu_test_path
 
 IGNORED_ENTITIES = {"language"}
 
@@ -233,7 +233,6 @@ def held_out_for_config(config: Optional[str]) -> tuple[Report, float, int]:
     Returns (report, training seconds, model size in bytes)."""
     from rasa.model_training import train_nlu
 
-    from bot.training import nlu_training_paths
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
     from rasa.shared.nlu.training_data.training_data import TrainingData
 

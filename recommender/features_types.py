@@ -5,7 +5,7 @@ Money is integer cents (CNY). Ratios are fractions (0.25 means 25 %).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import date
 
 

@@ -26,7 +26,7 @@ import io
 import json
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -37,7 +37,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from recommender import schema
-from recommender.store.models import Account, Customer, ImportBatch, Transaction
+from recommender.store.models import Account, Customer, ImportBatch
 
 _AMOUNT_PATTERN = r"^([+-]?)(\d{1,13})(?:\.(\d{1,2}))?$"
 _DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"

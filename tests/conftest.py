@@ -88,7 +88,6 @@ def ci_model(tmp_path_factory):
     Reused across runs in the same checkout when FINBOT_TEST_MODEL_CACHE
     points at a folder and the training fingerprint is unchanged.
     """
-    import json
     from pathlib import Path
 
     from bot.training import config_path, training_fingerprint

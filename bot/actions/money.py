@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.context import entity_value, language, pick, require_customer, say, service
+from bot.actions.context import entity_value, language, require_customer, service
 from bot.normalise.periods import parse_period
 from recommender.explain import format_money, format_number
 

@@ -21,7 +21,6 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
-    Text,
 )
 from sqlalchemy.orm import declarative_base
 from sqlalchemy.types import TypeDecorator
