@@ -232,6 +232,8 @@ def cmd_chat(args) -> int:
         _print("no trained model: run `finbot train` first")
         return 2
     use_service(RecommenderService(_engine(settings), today=settings.clock()))
+    # The terminal chat binds the conversation to --customer through the sender id.
+    os.environ["FINBOT_DEMO_MODE"] = "1"
     agent = load_agent(model)
     sender = args.customer
     _print(f"chatting as {sender} with {model.name}; empty line to quit")

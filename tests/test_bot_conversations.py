@@ -42,15 +42,26 @@ def agent(ci_model, service):
 
 
 class Chat:
-    """One conversation as one customer; ``say`` returns the bot's replies."""
+    """One new conversation; ``say`` returns the bot's replies.
 
-    def __init__(self, agent, customer: str):
+    The customer is bound the way a channel binds a verified customer: through
+    the message metadata at session start. ``customer=None`` sends none.
+    """
+
+    def __init__(self, agent, customer: str | None, sender: str | None = None):
         self.agent = agent
-        self.sender = customer
+        self.customer = customer
+        self.sender = sender or f"conversation-{uuid.uuid4().hex[:10]}"
         self.loop = asyncio.new_event_loop()
 
     def say(self, text: str) -> list[dict]:
-        return self.loop.run_until_complete(self.agent.handle_text(text, sender_id=self.sender)) or []
+        from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+        metadata = {"customer_id": self.customer} if self.customer else None
+        output = CollectingOutputChannel()
+        message = UserMessage(text, output, sender_id=self.sender, metadata=metadata)
+        self.loop.run_until_complete(self.agent.handle_message(message))
+        return output.messages
 
     @staticmethod
     def text(replies: list[dict]) -> str:
@@ -58,12 +69,7 @@ class Chat:
 
 
 def _fresh_customer_chat(agent, customer: str) -> Chat:
-    # Trackers live in the agent's in-memory store keyed by sender: reuse the
-    # customer id (it binds the chat) but start a new session each test.
-    chat = Chat(agent, customer)
-    chat.loop.run_until_complete(agent.tracker_store.delete(customer)) if hasattr(
-        agent.tracker_store, "delete") else None
-    return chat
+    return Chat(agent, customer)
 
 
 def test_greeting_and_balance_in_chinese(agent):
@@ -132,16 +138,24 @@ def test_buying_needs_an_explicit_yes(agent, service):
 
 
 def test_handoff_records_the_conversation(agent, service):
-    sender = "freelancer"
-    chat = _fresh_customer_chat(agent, sender)
+    chat = _fresh_customer_chat(agent, "freelancer")
     chat.say("hi")
     text = Chat.text(chat.say("/human_handoff"))
-    tickets = repositories.handoff_requests(service.engine, sender)
+    tickets = repositories.handoff_requests(service.engine, chat.sender)
     assert tickets and f"H{tickets[-1]['id']}" in text
     assert [turn["speaker"] for turn in tickets[-1]["transcript"]][:2] == ["user", "bot"]
 
 
 def test_gibberish_gets_the_help_fallback_not_a_guess(agent):
-    chat = _fresh_customer_chat(agent, f"anon-{uuid.uuid4().hex[:6]}")
+    chat = Chat(agent, None)
     replies = chat.say("qwxz plorf zzkq")
     assert any(b["payload"] == "/human_handoff" for r in replies for b in r.get("buttons") or [])
+
+
+def test_a_sender_id_binds_no_customer_outside_demo_mode(agent, monkeypatch):
+    monkeypatch.setenv("FINBOT_DEMO_MODE", "0")
+    # A real customer's id as sender, but no verified customer in the session metadata.
+    chat = Chat(agent, None, sender="high_earner")
+    text = Chat.text(chat.say("/check_balance"))
+    assert "linked" in text or "关联" in text
+    assert "¥" not in text and "CNY" not in text

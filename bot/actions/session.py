@@ -1,6 +1,7 @@
 """Session start: bind the conversation to one customer."""
 from __future__ import annotations
 
+import os
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -14,8 +15,10 @@ class ActionSessionStart(Action):
     """Carries slots over like Rasa's default, then binds the customer.
 
     The customer comes from the session metadata (``customer_id``, put there
-    by the channel after it verified the customer's signed token) or, for demo
-    and tests only, a sender id that is itself a known customer id.
+    by the channel after it verified the customer's signed token). Only in
+    demo mode (FINBOT_DEMO_MODE=1: `finbot chat` and the tests) may a sender
+    id that is itself a known customer id stand in for it; otherwise anyone
+    could read a customer's data by choosing a sender id.
     """
 
     def name(self) -> Text:
@@ -28,7 +31,9 @@ class ActionSessionStart(Action):
                    if value is not None and key not in ("requested_slot",)]
         events.extend(carried)
         metadata = tracker.get_slot("session_started_metadata") or {}
-        candidate = metadata.get("customer_id") or tracker.sender_id
+        candidate = metadata.get("customer_id")
+        if candidate is None and os.environ.get("FINBOT_DEMO_MODE", "").lower() in ("1", "true", "yes"):
+            candidate = tracker.sender_id
         from recommender.store import repositories
 
         record = repositories.get_customer(service().engine, candidate) if candidate else None
