@@ -419,3 +419,19 @@ def test_any_text_is_processed_without_raising(normalizer, text):
             assert found["raw_value"] == text[found["start"]:found["end"]]
         else:
             assert found["normalised"] in (True, False) and found.get("reason") != "error"
+
+
+def test_finbot_today_sets_the_clock_when_the_config_does_not(monkeypatch):
+    """The normaliser, the recommender and the actions share one clock."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.components.entity_normalizer import FinbotEntityNormalizer
+
+    monkeypatch.setenv("FINBOT_TODAY", "2026-03-15")
+    component = FinbotEntityNormalizer.create(
+        {**FinbotEntityNormalizer.get_default_config(), "catalogue_path": False}, None, None, None)
+    message = Message(data={"text": "上个月花了多少", "intent": {"name": "ask_spending", "confidence": 1.0},
+                            "entities": []})
+    component.process([message])
+    period = next(e for e in message.get("entities") if e["entity"] == "time_period")
+    assert (period["value"]["start"], period["value"]["end"]) == ("2026-02-01", "2026-02-28")

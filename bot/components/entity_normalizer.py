@@ -84,6 +84,7 @@ phrasings the model never saw still fill the slots.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from datetime import date
 from typing import Any, Dict, List, Optional, Text
@@ -194,7 +195,11 @@ class FinbotEntityNormalizer(GraphComponent, EntityExtractorMixin):
     # ---- processing -----------------------------------------------------------------
 
     def today(self) -> date:
-        return self._today or date.today()
+        """The configured date, else FINBOT_TODAY (the same clock the recommender
+        and actions use), else the server's date."""
+        if self._today is not None:
+            return self._today
+        return _configured_date(os.environ.get("FINBOT_TODAY")) or date.today()
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Normalises each message's entities in place and adds the ones missed."""
