@@ -49,6 +49,7 @@ from bot.normalise.numbers import (
     EN_NUMERAL_PATTERN,
     MAX_ENTITY_CHARS,
     MAX_SCAN_CHARS,
+    alternation,
     fold,
     parse_chinese_number,
     parse_english_number,
@@ -79,10 +80,6 @@ _MULTIPLIERS: dict[str, int] = {
 }
 
 
-def _alternation(words) -> str:
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-
-
 _CN_DIGIT_FOR_JIAO = "0-9一二两三四五六七八九"
 # What may not follow a bare number for it to be money (a unit of something else).
 _NOT_MONEY_AFTER = (
@@ -98,10 +95,10 @@ _AMOUNT = re.compile(
     # upper end of a range ("3-5万").
     rf"(?:(?<![a-z0-9_.$¥€£])(?<!\d,)|(?<=[0-9])(?=[{CN_DIGIT_CHARS}十]))(?<!\d-)(?<!\d~)(?<!\d到)(?<!\d至)"
     rf"(?<![一二两三四五六七八九十百千万]到)(?<![一二两三四五六七八九十百千万]至)"
-    rf"(?:(?P<prefix>{_alternation(_PREFIXES)})\s*)?"
+    rf"(?:(?P<prefix>{alternation(_PREFIXES)})\s*)?"
     rf"(?P<num>{CN_NUMERAL_PATTERN}|{EN_NUMERAL_PATTERN})"
     rf"(?:\s*(?P<mult>k|w|mn|mil|m|bn)(?![a-z])|\s+(?P<multword>thousand|million|billion|grand)\b)?"
-    rf"(?:\s*(?P<suffix>{_alternation(_SUFFIXES)})"
+    rf"(?:\s*(?P<suffix>{alternation(_SUFFIXES)})"
     rf"(?:(?<=[块元])(?P<jiao>[{_CN_DIGIT_FOR_JIAO}])(?:角|毛)?(?![0-9一二两三四五六七八九十百千万]))?)?"
 )
 # The same amount must not run on into a range or another numeral ("3-5万").

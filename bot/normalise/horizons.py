@@ -42,10 +42,10 @@ from decimal import ROUND_FLOOR, Decimal
 from bot.normalise.numbers import (
     CN_DIGITS,
     CN_NUMERAL_PATTERN,
-    EN_ONES,
-    EN_TENS,
+    EN_SMALL_CARDINAL_PATTERN,
     MAX_ENTITY_CHARS,
     MAX_SCAN_CHARS,
+    alternation,
     fold,
     parse_count,
     parse_number,
@@ -80,18 +80,13 @@ _UNIT_WORDS: dict[str, str] = {
 }
 
 
-def _alt(words) -> str:
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-
-
-_EN_SINGLE = [w for w in EN_ONES if EN_ONES[w] < 10]
 _EN_COUNT = (
     rf"(?:\d+(?:\.\d+)?|a\s+couple\s+of|couple\s+of|a\s+couple|couple|a\s+few|few|several|an?|"
-    rf"(?:{_alt(EN_TENS)})(?:[\s-](?:{_alt(_EN_SINGLE)}))?|{_alt(EN_ONES)})"
+    rf"{EN_SMALL_CARDINAL_PATTERN})"
 )
 _CN_COUNT = rf"(?:{CN_NUMERAL_PATTERN}|好几|几)"
 _COUNT = rf"(?:{_CN_COUNT}|\b{_EN_COUNT}\b)"
-_UNIT = rf"(?:{_alt(u for u in _UNIT_WORDS if not u.isascii())}|(?<![a-z])(?:{_alt(u for u in _UNIT_WORDS if u.isascii())})(?![a-z]))"
+_UNIT = rf"(?:{alternation(u for u in _UNIT_WORDS if not u.isascii())}|(?<![a-z])(?:{alternation(u for u in _UNIT_WORDS if u.isascii())})(?![a-z]))"
 # "2025年5月", "一年级", "年化": not durations.
 _NOT_A_DURATION_AFTER = rf"(?!\s*(?:\d+|[{''.join(CN_DIGITS)}十]+)月|级|化|度|底|初|中(?!期))"
 

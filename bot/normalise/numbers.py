@@ -244,6 +244,18 @@ EN_SCALES: dict[str, int] = {
 }
 _EN_VALUE_WORDS = set(EN_ONES) | set(EN_TENS) | set(EN_SCALES) | {"hundred", "hundreds", "dozen"}
 
+
+def alternation(words) -> str:
+    """A regex alternation of literal words, longest first (so "twenty" wins over "two")."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+# An English cardinal from zero to ninety-nine in words: "seven", "twenty-one", "forty five".
+EN_SMALL_CARDINAL_PATTERN = (
+    rf"(?:{alternation(EN_TENS)})(?:[\s-](?:{alternation(w for w in EN_ONES if EN_ONES[w] < 10)}))?"
+    rf"|{alternation(EN_ONES)}"
+)
+
 _en_alternatives = "|".join(sorted(_EN_VALUE_WORDS, key=len, reverse=True))
 # One English numeral: optional "a"/"an"/"half a" lead, then value words joined
 # by spaces, hyphens, "and" or "point"; Arabic numbers may lead ("1.5 million").

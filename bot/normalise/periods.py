@@ -85,10 +85,10 @@ from typing import Callable
 
 from bot.normalise.numbers import (
     CN_DIGIT_CHARS,
-    EN_ONES,
-    EN_TENS,
+    EN_SMALL_CARDINAL_PATTERN,
     MAX_ENTITY_CHARS,
     MAX_SCAN_CHARS,
+    alternation,
     fold,
     parse_count,
     parse_number,
@@ -182,16 +182,12 @@ EN_ORDINALS: dict[str, int] = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "thi
                                "fourth": 4, "4th": 4}
 
 
-def _alt(words) -> str:
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-
-
-_MONTH_EN = rf"\b(?:{_alt(EN_MONTHS)})\b\.?"
-_WEEKDAY_EN = rf"\b(?:{_alt(EN_WEEKDAYS)})\b"
+_MONTH_EN = rf"\b(?:{alternation(EN_MONTHS)})\b\.?"
+_WEEKDAY_EN = rf"\b(?:{alternation(EN_WEEKDAYS)})\b"
 _CN_COUNT = rf"(?:\d+|[{CN_DIGIT_CHARS}十]{{1,3}})"
 _EN_COUNT = (
     rf"(?:\d+|a\s+few|a\s+couple\s+of|a\s+couple|couple\s+of|few|several|"
-    rf"(?:{_alt(EN_TENS)})(?:[\s-](?:{_alt([w for w in EN_ONES if EN_ONES[w] < 10])}))?|{_alt(EN_ONES)})"
+    rf"{EN_SMALL_CARDINAL_PATTERN})"
 )
 _CN_MONTH = r"(?:1[0-2]|0?[1-9]|十[一二]|[一二三四五六七八九十])"
 # With a month, quarter or half "25年" is 2025; alone, "10年" is ten years, so a
@@ -698,7 +694,7 @@ _HOLIDAY_WORDS: dict[str, str] = {
 }
 
 
-@_rule(rf"(?P<y>{_CN_YEAR}|{_CN_REL_YEAR})?(?P<h>{_alt(_HOLIDAY_WORDS)})(?:假期|长假|期间|那几天|那周|前后)?(?![a-z])")
+@_rule(rf"(?P<y>{_CN_YEAR}|{_CN_REL_YEAR})?(?P<h>{alternation(_HOLIDAY_WORDS)})(?:假期|长假|期间|那几天|那周|前后)?(?![a-z])")
 def _holiday_rule(m, today):
     name = _HOLIDAY_WORDS[m["h"]]
     if m["y"]:
