@@ -88,7 +88,8 @@ def cmd_setup(args) -> int:
     version = load_catalogue(engine)
     _print(f"fund catalogue: version {version}")
     if args.demo:
-        if repositories.count_customers(engine) == 0:
+        customers = repositories.count_customers(engine)
+        if customers == 0:
             from recommender.demo import generate_demo_data
 
             as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
@@ -96,7 +97,7 @@ def cmd_setup(args) -> int:
             _print(f"demo data: {report.customers} customers, {report.accounts} accounts, "
                    f"{report.transactions_inserted} transactions, {report.assessments} risk assessments")
         else:
-            _print(f"demo data: skipped, the database already has {repositories.count_customers(engine)} customers")
+            _print(f"demo data: skipped, the database already has {customers} customers")
     if args.train:
         from bot.training import train_model
 
@@ -217,19 +218,27 @@ def cmd_train(args) -> int:
     return 0
 
 
+def _model_to_use(args, settings) -> Path | None:
+    """--model if given, else the newest archive; None (and a hint) if there is none."""
+    from bot.training import latest_model
+
+    model = Path(args.model) if args.model else latest_model(settings.models_dir)
+    if model is None:
+        _print("no trained model: run `finbot train` first")
+    return model
+
+
 def cmd_chat(args) -> int:
     """Talk to the bot in the terminal, in-process, as one customer."""
     import asyncio
 
     from bot.actions.context import use_service
     from bot.runtime import load_agent
-    from bot.training import latest_model
     from recommender.service import RecommenderService
 
     settings = _settings()
-    model = Path(args.model) if args.model else latest_model(settings.models_dir)
+    model = _model_to_use(args, settings)
     if model is None:
-        _print("no trained model: run `finbot train` first")
         return 2
     use_service(RecommenderService(_engine(settings), today=settings.clock()))
     # The terminal chat binds the conversation to --customer through the sender id.
@@ -263,12 +272,9 @@ def cmd_evaluate(args) -> int:
     import json as _json
 
     from bot.evaluation import evaluate_model
-    from bot.training import latest_model
 
-    settings = _settings()
-    model = Path(args.model) if args.model else latest_model(settings.models_dir)
+    model = _model_to_use(args, _settings())
     if model is None:
-        _print("no trained model: run `finbot train` first")
         return 2
     report = evaluate_model(model)
     _print(f"model: {model}")

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.training import latest_model
+
 
 @dataclass(frozen=True)
 class ModelState:
@@ -20,8 +22,7 @@ class ModelState:
 
 
 def current_model(models_dir: Path) -> ModelState:
-    archives = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime) if models_dir.is_dir() else []
-    if not archives:
+    newest = latest_model(models_dir)
+    if newest is None:
         return ModelState("not_trained", None, None)
-    newest = archives[-1]
     return ModelState("ready", str(newest), newest.stat().st_size)

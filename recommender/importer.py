@@ -509,6 +509,22 @@ def _create_staging_table(connection: Connection):
 # --------------------------------------------------------------------------- master data
 
 
+def _insert_or_update(engine: Engine, key_column, rows: list[dict], on_insert: dict | None = None) -> int:
+    """Master data: update rows whose key exists, insert the others, in one
+    transaction. Returns how many were inserted."""
+    table = key_column.table
+    inserted = 0
+    with engine.begin() as connection:
+        existing = _lookup(connection, key_column, [r[key_column.key] for r in rows])
+        for row in rows:
+            if row[key_column.key] in existing:
+                connection.execute(table.update().where(key_column == row[key_column.key]).values(**row))
+            else:
+                connection.execute(insert(table).values(**(on_insert or {}), **row))
+                inserted += 1
+    return inserted
+
+
 def import_customers(engine: Engine, source, *, fmt: str | None = None, encoding: str = "utf-8-sig") -> ImportReport:
     """Insert new customers and update the name/language/segment of known ones."""
     started = time.perf_counter()
@@ -539,17 +555,8 @@ def import_customers(engine: Engine, source, *, fmt: str | None = None, encoding
             })
     if errors.count:
         raise ImportRejected(src.name, sorted(errors.items, key=lambda e: e.line), errors.count, len(rows))
-    now = datetime.now(timezone.utc)
-    inserted = 0
-    with engine.begin() as connection:
-        existing = _lookup(connection, Customer.customer_id, [r["customer_id"] for r in rows])
-        for row in rows:
-            if row["customer_id"] in existing:
-                connection.execute(Customer.__table__.update().where(
-                    Customer.customer_id == row["customer_id"]).values(**row))
-            else:
-                connection.execute(insert(Customer).values(created_at=now, **row))
-                inserted += 1
+    inserted = _insert_or_update(engine, Customer.customer_id, rows,
+                                 on_insert={"created_at": datetime.now(timezone.utc)})
     return ImportReport("customers", src.name, len(rows), inserted, len(rows) - inserted, None,
                         time.perf_counter() - started)
 
@@ -595,15 +602,6 @@ def import_accounts(engine: Engine, source, *, fmt: str | None = None, encoding:
                 })
     if errors.count:
         raise ImportRejected(src.name, sorted(errors.items, key=lambda e: e.line), errors.count, len(rows))
-    inserted = 0
-    with engine.begin() as connection:
-        existing = _lookup(connection, Account.account_id, [r["account_id"] for r in rows])
-        for row in rows:
-            if row["account_id"] in existing:
-                connection.execute(Account.__table__.update().where(
-                    Account.account_id == row["account_id"]).values(**row))
-            else:
-                connection.execute(insert(Account).values(**row))
-                inserted += 1
+    inserted = _insert_or_update(engine, Account.account_id, rows)
     return ImportReport("accounts", src.name, len(rows), inserted, len(rows) - inserted, None,
                         time.perf_counter() - started)

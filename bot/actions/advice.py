@@ -241,7 +241,7 @@ class ActionFundInfo(Action):
         if fund is not None:
             dispatcher.utter_message(text=fund_facts(fund, lang))
             return events
-        asked_code = raw_entity_text(tracker, "fund_code") or raw_entity_text(tracker, "fund_name")
+        asked_code = unresolved_fund_text(tracker)
         fund_type = entity_value(tracker, "fund_type")
         if asked_code:
             say(dispatcher, tracker, f"我们的产品目录里没有找到“{asked_code}”。可以换个名称或 6 位代码再问我。",
@@ -255,9 +255,10 @@ class ActionFundInfo(Action):
         return events
 
 
-def raw_entity_text(tracker: Tracker, entity: str) -> Optional[str]:
+def unresolved_fund_text(tracker: Tracker) -> Optional[str]:
+    """What the customer called a fund that the catalogue does not list, if anything."""
     for item in (tracker.latest_message or {}).get("entities", []):
-        if item.get("entity") == entity:
+        if item.get("entity") in ("fund_code", "fund_name") and not item.get("resolved"):
             return str(item.get("raw_value") or item.get("value"))
     return None
 

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.advice import amount_cents_from, find_fund, level_text
+from bot.actions.advice import amount_cents_from, find_fund, level_text, unresolved_fund_text
 from bot.actions.context import buttons, entity_value, language, require_customer, say, service
 from recommender.explain import format_money, fund_type_name
 from recommender.schema import level_number
@@ -38,7 +38,7 @@ class ActionPreparePurchase(Action):
             pending["amount_cents"] = amount
 
         if "fund_code" not in pending:
-            unknown = _named_but_unknown(tracker)
+            unknown = unresolved_fund_text(tracker)
             if unknown:
                 say(dispatcher, tracker, f"产品目录里没有“{unknown}”这只基金，请告诉我正确的名称或 6 位代码。",
                     f"There is no fund \"{unknown}\" in our catalogue. Which fund do you mean (name or 6-digit code)?")
@@ -87,13 +87,6 @@ class ActionPreparePurchase(Action):
             f"redemption T+{int(row['redemption_days'])}. Funds carry risk. Shall I go ahead?",
             buttons=buttons(tracker, CONFIRM_BUTTONS))
         return [SlotSet("purchase", pending), SlotSet("purchase_stage", "confirm")]
-
-
-def _named_but_unknown(tracker: Tracker) -> Optional[str]:
-    for item in (tracker.latest_message or {}).get("entities", []):
-        if item.get("entity") in ("fund_code", "fund_name") and not item.get("resolved"):
-            return str(item.get("raw_value") or item.get("value"))
-    return None
 
 
 class ActionConfirmPurchase(Action):

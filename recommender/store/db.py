@@ -5,6 +5,7 @@ folder if needed, and returns an engine configured for the backend.
 """
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -98,7 +99,9 @@ def current_revision(engine: Engine) -> str | None:
         return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+@functools.lru_cache(maxsize=1)
 def head_revision() -> str:
+    """The newest migration (read once: health probes ask for it on every call)."""
     from alembic.script import ScriptDirectory
     from alembic.config import Config
 
