@@ -4,8 +4,9 @@ Each record's ``record_hash`` is the SHA-256 of its canonical JSON content
 (every stored field, including ``prev_hash``). ``prev_hash`` is the previous
 record's hash (64 zeros for the first) and is UNIQUE in the database, so two
 writers can never both extend the same record: the loser gets an integrity
-error and retries on the new end of the chain (on PostgreSQL writers also
-queue on an advisory lock, so retries are rare). Database triggers refuse
+error and retries on the new end of the chain. Writers also queue before
+reading the chain's end (an advisory lock on PostgreSQL, ``BEGIN IMMEDIATE``
+on SQLite), so retries are rare. Database triggers refuse
 UPDATE and DELETE. ``verify_chain`` recomputes every hash.
 """
 from __future__ import annotations
@@ -55,9 +56,13 @@ def append_record(engine: Engine, *, customer_id: str, channel: str, request: di
     created = (created_at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     for attempt in range(retries):
         with engine.begin() as connection:
+            # Writers queue here instead of racing for the chain's end.
             if connection.dialect.name == "postgresql":
-                # Writers queue here instead of racing for the chain's end.
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+            elif connection.dialect.name == "sqlite":
+                # pysqlite would only BEGIN (deferred) at the INSERT, after the read;
+                # taking the write lock first waits on busy_timeout instead.
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
             last = connection.execute(
                 select(RecommendationRecord.record_hash).order_by(RecommendationRecord.id.desc()).limit(1)
             ).scalar()
