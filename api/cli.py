@@ -191,13 +191,26 @@ def cmd_audit(args) -> int:
 
 
 def cmd_serve(args) -> int:
+    import shutil
+
     import uvicorn
 
     settings = _settings()
     host = args.host or settings.host
     port = args.port or settings.port
     workers = args.workers or settings.workers
-    _print(f"finbot is starting on http://{host}:{port}")
+    if workers > 1:
+        if not settings.redis_url:
+            print("error: several workers need FINBOT_REDIS_URL (Rasa's lock store keeps one conversation "
+                  "on one worker at a time)", file=sys.stderr)
+            return 2
+        # Each worker writes its metrics here; /metrics adds them up.
+        metrics_dir = settings.data_dir / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    _print(f"finbot is starting on http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''})")
+    _print(f"  chat:     http://{host}:{port}/" + ("   (demo mode: pick a persona)" if settings.demo_mode else ""))
     _print(f"  health:   http://{host}:{port}/health")
     _print(f"  API docs: http://{host}:{port}/docs")
     uvicorn.run("api.main:app_factory", factory=True, host=host, port=port, workers=workers,
@@ -242,7 +255,7 @@ def cmd_chat(args) -> int:
         return 2
     use_service(RecommenderService(_engine(settings), today=settings.clock()))
     # The terminal chat binds the conversation to --customer through the sender id.
-    os.environ["FINBOT_DEMO_MODE"] = "1"
+    os.environ["FINBOT_SENDER_IS_CUSTOMER"] = "1"
     agent = load_agent(model)
     sender = args.customer
     _print(f"chatting as {sender} with {model.name}; empty line to quit")

@@ -1,19 +1,54 @@
-"""The one ASGI application: `uvicorn api.main:app` or `finbot serve`."""
+"""The one ASGI application: `finbot serve`, or `uvicorn --factory api.main:asgi_app`.
+
+``create_app`` builds the FastAPI app (REST, webhooks, widget, metrics);
+``asgi_app`` wraps it with the socket.io server for the web widget.
+"""
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 from contextlib import asynccontextmanager
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
+import socketio
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api.routes import customers, health, recommendations
+from api import metrics
+from api.routes import action_server, chat, customers, health, recommendations, web
+from api.security import AuthError, load_token_secret
 from api.settings import ApiSettings, get_api_settings
+from api.socket_channel import create_socket_server
 from recommender.service import CatalogueMissing, RecommenderService, UnknownCustomer
 from recommender.store.db import open_database
 from recommender.version import code_version
+
+log = logging.getLogger("finbot.api")
+
+
+def _serving_model(settings: ApiSettings):
+    from bot.training import latest_model
+
+    return settings.model or latest_model(settings.models_dir)
+
+
+def _load_bot(app: FastAPI, settings: ApiSettings) -> None:
+    """Load the model with in-process actions, SQL trackers and the lock store (blocking)."""
+    from api.chat_service import ChatService
+    from bot.actions.context import use_service
+    from bot.runtime import BotRuntime, make_lock_store, make_tracker_store
+
+    model = _serving_model(settings)
+    if model is None:
+        log.warning("no trained model in %s: chat is unavailable until `finbot train`", settings.models_dir)
+        return
+    use_service(app.state.service)
+    runtime = BotRuntime(model, tracker_store=make_tracker_store(settings.effective_database_url),
+                         lock_store=make_lock_store(settings.redis_url))
+    app.state.chat = ChatService(runtime)
+    log.info("serving model %s", model)
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
@@ -21,8 +56,15 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        from bot.runtime import new_action_executor
+
         app.state.engine = open_database(settings.effective_database_url)
         app.state.service = RecommenderService(app.state.engine, today=settings.clock())
+        app.state.token_secret = load_token_secret(settings.token_secret, settings.data_dir)
+        app.state.action_executor = new_action_executor()
+        app.state.chat = None
+        if settings.load_bot:
+            await asyncio.to_thread(_load_bot, app, settings)
         yield
         app.state.engine.dispose()
 
@@ -33,9 +75,18 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.include_router(health.router)
-    app.include_router(customers.router)
-    app.include_router(recommendations.router)
+    app.middleware("http")(metrics.http_metrics_middleware)
+    for module in (health, chat, customers, recommendations, action_server, web):
+        app.include_router(module.router)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics():
+        return metrics.metrics_response()
+
+    @app.exception_handler(AuthError)
+    async def _refused(_request: Request, exc: AuthError):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(status_code=exc.status, content={"detail": exc.message}, headers=headers)
 
     @app.exception_handler(UnknownCustomer)
     async def _unknown_customer(_request: Request, exc: UnknownCustomer):
@@ -48,6 +99,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     return app
 
 
-def app_factory() -> FastAPI:
+def asgi_app(settings: ApiSettings | None = None):
+    """The FastAPI app with the widget's socket.io server in front (path /socket.io/)."""
+    app = create_app(settings)
+    sio = create_socket_server(app)
+    app.state.sio = sio
+    return socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
+
+
+def app_factory():
     """Used by `uvicorn --factory` so each worker builds its own app."""
-    return create_app()
+    return asgi_app()

@@ -82,3 +82,50 @@ class AuditRecordOut(BaseModel):
     id: int
     record_hash: str
     content: dict[str, Any]
+
+
+# --- chat -------------------------------------------------------------------------------------
+
+class RasaRestIn(BaseModel):
+    """Rasa's REST channel request, unchanged."""
+    sender: str = Field(..., description="the conversation's id on the client side")
+    message: str
+    metadata: Optional[dict] = Field(None, description="with an API key: may name `customer_id`")
+
+
+class ChatIn(BaseModel):
+    sender_id: str = Field(..., description="the conversation's id on the client side")
+    message: str
+    customer_id: Optional[str] = Field(None, description="API keys only; a chat token already names its customer")
+
+
+class IntentOut(BaseModel):
+    name: Optional[str]
+    confidence: Optional[float]
+
+
+class ChatOut(BaseModel):
+    sender_id: str
+    customer_id: Optional[str]
+    messages: list[dict] = Field(..., description="replies: text, buttons, custom payloads (charts), image")
+    intent: IntentOut
+    entities: list[dict]
+    actions: list[str] = Field(..., description="the bot actions this message triggered, in order")
+    slots: dict
+    language: Optional[str]
+    model: str
+    latency_ms: float
+
+
+class ChatTokenIn(BaseModel):
+    ttl_seconds: Optional[conint(ge=60, le=86_400)] = None
+
+
+class ChatTokenOut(BaseModel):
+    token: str
+    customer_id: str
+    expires_at: str
+
+
+class DemoTokenIn(BaseModel):
+    persona: str

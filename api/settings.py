@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import Optional
 
 from pydantic import Field
 
@@ -13,6 +15,17 @@ class ApiSettings(Settings):
     port: int = Field(8000, env="FINBOT_PORT")
     workers: int = Field(1, env="FINBOT_WORKERS")
     log_level: str = Field("info", env="FINBOT_LOG_LEVEL")
+    # The model archive to serve; empty = the newest in data/models.
+    model: Optional[Path] = Field(None, env="FINBOT_MODEL")
+    # Rasa lock store. Needed when FINBOT_WORKERS > 1 (or several replicas).
+    redis_url: str = Field("", env="FINBOT_REDIS_URL")
+    # HS256 key for customer chat tokens (>= 32 chars); empty = a random key in data_dir.
+    token_secret: str = Field("", env="FINBOT_TOKEN_SECRET")
+    token_ttl_seconds: int = Field(900, env="FINBOT_TOKEN_TTL_SECONDS")
+    # Demo mode: the page may issue chat tokens for the demo personas. Never in production.
+    demo_mode: bool = Field(False, env="FINBOT_DEMO_MODE")
+    # Load the bot at startup. Off only for tests of the REST API alone.
+    load_bot: bool = Field(True, env="FINBOT_LOAD_BOT")
 
 
 def get_api_settings() -> ApiSettings:

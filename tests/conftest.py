@@ -104,3 +104,91 @@ def ci_model(tmp_path_factory):
     trained = train_model(cache, config="ci", name="ci")
     stamp.write_text(fingerprint)
     return trained.path
+
+
+# ---- a seeded database and a running server ----------------------------------------
+
+DEMO_TODAY = "2026-03-15"
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory):
+    """An SQLite file with the catalogue and the six demo personas as of DEMO_TODAY.
+
+    Session-wide and read-only by convention: tests that write copy it first
+    (``shutil.copy``), which is much faster than generating the data again.
+    """
+    from datetime import date
+
+    from recommender.demo import generate_demo_data
+    from recommender.seed import load_catalogue, load_demo_data
+
+    path = tmp_path_factory.mktemp("demo-db") / "finbot.db"
+    eng = open_database(f"sqlite:///{path}")
+    migrate(eng)
+    load_catalogue(eng)
+    load_demo_data(eng, generate_demo_data(seed=42, months=12, as_of=date.fromisoformat(DEMO_TODAY)))
+    eng.dispose()
+    return path
+
+
+class LiveServer:
+    """A real `uvicorn` process serving the test model on a copy of the demo database."""
+
+    def __init__(self, url: str, database_url: str, admin_key: str, token_secret: str, data_dir):
+        self.url, self.database_url = url, database_url
+        self.admin_key, self.token_secret, self.data_dir = admin_key, token_secret, data_dir
+
+    def headers(self) -> dict:
+        return {"X-API-Key": self.admin_key}
+
+
+def start_server(tmp_dir, database_file, model, extra_env=None, workers=1):
+    """Start uvicorn on a free port; returns (process, url) once /ready answers 200."""
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    db_copy = tmp_dir / "finbot.db"
+    shutil.copy(database_file, db_copy)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_copy}", "FINBOT_DATA_DIR": str(tmp_dir),
+           "FINBOT_MODEL": str(model), "FINBOT_TODAY": DEMO_TODAY, "FINBOT_DEMO_MODE": "1",
+           "FINBOT_TOKEN_SECRET": "test-secret-" + "x" * 40, "RASA_TELEMETRY_ENABLED": "false",
+           **(extra_env or {})}
+    log = open(tmp_dir / "server.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "api.main:app_factory", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {(tmp_dir / 'server.log').read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+                return process, url, env
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    process.kill()
+    raise RuntimeError(f"server not ready in 180 s: {(tmp_dir / 'server.log').read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, demo_database, ci_model):
+    from api.security import create_api_key
+
+    tmp_dir = tmp_path_factory.mktemp("live-server")
+    process, url, env = start_server(tmp_dir, demo_database, ci_model)
+    key, _record = create_api_key(open_database(env["DATABASE_URL"]), "tests", ["admin"])
+    yield LiveServer(url, env["DATABASE_URL"], key, env["FINBOT_TOKEN_SECRET"], tmp_dir)
+    process.terminate()
+    process.wait(timeout=30)

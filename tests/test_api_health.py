@@ -9,7 +9,7 @@ from recommender.store.db import head_revision, migrate, open_database
 
 
 def _client(tmp_path, database_url: str) -> TestClient:
-    settings = ApiSettings(data_dir=tmp_path, database_url=database_url)
+    settings = ApiSettings(data_dir=tmp_path, database_url=database_url, load_bot=False)
     return TestClient(create_app(settings))
 
 
@@ -22,7 +22,7 @@ def test_health_on_a_migrated_database_is_ok(tmp_path):
         assert body["database"]["reachable"] and body["database"]["migrated"]
         assert body["database"]["revision"] == head_revision()
         assert body["database"]["customers"] == 0
-        assert body["model"] == {"state": "not_trained", "path": None, "size_bytes": None}
+        assert body["model"] == {"state": "not_trained", "path": None, "size_bytes": None, "serving": None}
         assert client.get("/ready").status_code == 200
 
 

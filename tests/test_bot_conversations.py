@@ -153,7 +153,7 @@ def test_gibberish_gets_the_help_fallback_not_a_guess(agent):
 
 
 def test_a_sender_id_binds_no_customer_outside_demo_mode(agent, monkeypatch):
-    monkeypatch.setenv("FINBOT_DEMO_MODE", "0")
+    monkeypatch.setenv("FINBOT_SENDER_IS_CUSTOMER", "0")
     # A real customer's id as sender, but no verified customer in the session metadata.
     chat = Chat(agent, None, sender="high_earner")
     text = Chat.text(chat.say("/check_balance"))

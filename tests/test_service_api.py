@@ -42,8 +42,13 @@ def service(demo_url):
 
 @pytest.fixture(scope="module")
 def client(demo_url):
-    settings = ApiSettings(database_url=demo_url[0], data_dir=demo_url[1], today=TODAY.isoformat())
-    with TestClient(create_app(settings)) as test_client:
+    from api.security import create_api_key
+
+    settings = ApiSettings(database_url=demo_url[0], data_dir=demo_url[1], today=TODAY.isoformat(), load_bot=False)
+    engine = open_database(demo_url[0])
+    key, _ = create_api_key(engine, "service tests", ["customers:read", "customers:write", "audit:read"])
+    engine.dispose()
+    with TestClient(create_app(settings), headers={"X-API-Key": key}) as test_client:
         yield test_client
 
 

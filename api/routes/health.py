@@ -1,7 +1,7 @@
 """Liveness and readiness for load balancers and orchestrators."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 
@@ -31,21 +31,32 @@ def _database_state(engine: Engine) -> dict:
         return {"reachable": False, "backend": engine.dialect.name, "error": f"{type(exc).__name__}: {exc}"[:300]}
 
 
+def _serving_model(request: Request) -> str | None:
+    chat = getattr(request.app.state, "chat", None)
+    return chat.model_name if chat is not None else None
+
+
 @router.get("/health", summary="Service health: database and model state")
-def health(engine: Engine = Depends(get_engine), settings: ApiSettings = Depends(get_settings)) -> dict:
+def health(request: Request, engine: Engine = Depends(get_engine),
+           settings: ApiSettings = Depends(get_settings)) -> dict:
     database = _database_state(engine)
     healthy = database.get("reachable") and database.get("migrated")
     return {
         "status": "ok" if healthy else "degraded",
         "version": code_version(),
         "database": database,
-        "model": current_model(settings.models_dir).to_dict(),
+        "model": {**current_model(settings.models_dir).to_dict(), "serving": _serving_model(request)},
     }
 
 
-@router.get("/ready", summary="Readiness: 200 only when the database is reachable and migrated")
-def ready(engine: Engine = Depends(get_engine)):
+@router.get("/ready", summary="Readiness: 200 only when the database is migrated and the bot model is loaded")
+def ready(request: Request, engine: Engine = Depends(get_engine), settings: ApiSettings = Depends(get_settings)):
     database = _database_state(engine)
-    if database.get("reachable") and database.get("migrated"):
-        return {"ready": True}
-    return JSONResponse(status_code=503, content={"ready": False, "database": database})
+    problems = []
+    if not (database.get("reachable") and database.get("migrated")):
+        problems.append("database not reachable or not migrated")
+    if settings.load_bot and _serving_model(request) is None:
+        problems.append("bot model not loaded")
+    if not problems:
+        return {"ready": True, "model": _serving_model(request)}
+    return JSONResponse(status_code=503, content={"ready": False, "problems": problems, "database": database})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, status
 
-from api.deps import get_service
+from api.deps import get_service, require_scope
 from api.schemas import AuditRecordOut
 from recommender import questionnaire
 from recommender.service import RecommenderService
@@ -13,7 +13,8 @@ router = APIRouter(prefix="/v1", tags=["recommendations"])
 
 
 @router.get("/recommendations/{record_id}", response_model=AuditRecordOut,
-            summary="One audit record: inputs, features, questionnaire, decisions, output, code version")
+            summary="One audit record: inputs, features, questionnaire, decisions, output, code version",
+            dependencies=[Depends(require_scope("audit:read"))])
 def audit_record(record_id: int, service: RecommenderService = Depends(get_service)):
     entry = audit.get_record(service.engine, record_id)
     if entry is None:
@@ -21,7 +22,8 @@ def audit_record(record_id: int, service: RecommenderService = Depends(get_servi
     return AuditRecordOut(id=entry.id, record_hash=entry.record_hash, content=entry.content)
 
 
-@router.get("/audit/verify", summary="Recompute the audit hash chain")
+@router.get("/audit/verify", summary="Recompute the audit hash chain",
+            dependencies=[Depends(require_scope("audit:read"))])
 def verify(service: RecommenderService = Depends(get_service)):
     report = audit.verify_chain(service.engine)
     return {"records": report.records, "intact": report.first_broken_id is None,

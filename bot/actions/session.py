@@ -16,7 +16,7 @@ class ActionSessionStart(Action):
 
     The customer comes from the session metadata (``customer_id``, put there
     by the channel after it verified the customer's signed token). Only in
-    demo mode (FINBOT_DEMO_MODE=1: `finbot chat` and the tests) may a sender
+    the terminal (FINBOT_SENDER_IS_CUSTOMER=1: `finbot chat` and the tests) may a sender
     id that is itself a known customer id stand in for it; otherwise anyone
     could read a customer's data by choosing a sender id.
     """
@@ -32,7 +32,7 @@ class ActionSessionStart(Action):
         events.extend(carried)
         metadata = tracker.get_slot("session_started_metadata") or {}
         candidate = metadata.get("customer_id")
-        if candidate is None and os.environ.get("FINBOT_DEMO_MODE", "").lower() in ("1", "true", "yes"):
+        if candidate is None and os.environ.get("FINBOT_SENDER_IS_CUSTOMER", "").lower() in ("1", "true", "yes"):
             candidate = tracker.sender_id
         from recommender.store import repositories
 

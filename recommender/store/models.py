@@ -226,3 +226,21 @@ class HandoffRequest(Base):
     transcript = Column(JSON, nullable=False)  # [{"speaker": "user"|"bot", "text": ..., "at": ...}]
     status = Column(String(16), nullable=False)  # open
     created_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class ApiKey(Base):
+    """A credential of the bank's backend. Only a SHA-256 of the secret is kept.
+
+    The key shown once at creation is ``fbk_<key_id>_<secret>``; ``key_id`` finds
+    the row, the hash checks the secret. Rotation is create-new then revoke-old.
+    """
+
+    __tablename__ = "api_keys"
+    key_id = Column(String(16), primary_key=True)
+    name = Column(String(100), nullable=False)
+    secret_sha256 = Column(String(64), nullable=False)
+    scopes = Column(String(500), nullable=False)  # space-separated, e.g. "chat customers:read"
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    expires_at = Column(DateTime(timezone=True))
+    revoked_at = Column(DateTime(timezone=True))
+    last_used_at = Column(DateTime(timezone=True))
