@@ -14,6 +14,7 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 import socketio
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from api import metrics
@@ -76,6 +77,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.middleware("http")(metrics.http_metrics_middleware)
+    if settings.cors_origin_list:
+        # The widget on the bank's own pages fetches transcripts with a chat token.
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_credentials=False,
+                           allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"])
     for module in (health, chat, customers, recommendations, action_server, web):
         app.include_router(module.router)
 
@@ -101,8 +106,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
 def asgi_app(settings: ApiSettings | None = None):
     """The FastAPI app with the widget's socket.io server in front (path /socket.io/)."""
+    settings = settings or get_api_settings()
     app = create_app(settings)
-    sio = create_socket_server(app)
+    sio = create_socket_server(app, settings.cors_origin_list)
     app.state.sio = sio
     return socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
 

@@ -24,8 +24,16 @@ class ApiSettings(Settings):
     token_ttl_seconds: int = Field(900, env="FINBOT_TOKEN_TTL_SECONDS")
     # Demo mode: the page may issue chat tokens for the demo personas. Never in production.
     demo_mode: bool = Field(False, env="FINBOT_DEMO_MODE")
+    # Origins of the bank's pages that embed the widget (comma-separated), e.g.
+    # "https://www.bank.example,https://m.bank.example". Empty = same origin only.
+    cors_origins: str = Field("", env="FINBOT_CORS_ORIGINS")
     # Load the bot at startup. Off only for tests of the REST API alone.
     load_bot: bool = Field(True, env="FINBOT_LOAD_BOT")
+
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip()]
 
 
 def get_api_settings() -> ApiSettings:

@@ -48,9 +48,20 @@ def rasa_socket_messages(message: dict) -> list[dict]:
     return out
 
 
-def create_socket_server(app) -> socketio.AsyncServer:
-    """A socket.io server whose handlers use ``app.state`` (chat service, token secret)."""
-    sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=[])
+def create_socket_server(app, allowed_origins: Optional[list] = None) -> socketio.AsyncServer:
+    """A socket.io server whose handlers use ``app.state`` (chat service, token secret).
+
+    Browsers may connect from our own origin and from ``allowed_origins`` (the bank's
+    pages, FINBOT_CORS_ORIGINS); clients that send no Origin (servers, tests) are allowed.
+    """
+    extra = set(allowed_origins or ())
+
+    def origin_allowed(origin: Optional[str], environ: dict) -> bool:
+        scheme = {"ws": "http", "wss": "https"}.get(environ.get("wsgi.url_scheme"), environ.get("wsgi.url_scheme"))
+        own = f"{scheme or 'http'}://{environ.get('HTTP_HOST', '')}"  # the page this server itself serves
+        return origin is None or origin == own or origin in extra
+
+    sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=origin_allowed)
 
     @sio.event
     async def connect(sid: str, environ: dict, auth: Optional[dict] = None):

@@ -349,3 +349,12 @@ def test_metrics_count_messages_intents_and_requests(server, http):
 def test_ready_reports_the_serving_model(server, http):
     body = http.get("/ready").json()
     assert body["ready"] is True and body["model"].endswith(".tar.gz")
+
+
+def test_socketio_refuses_a_page_from_an_unknown_origin(server, http):
+    """A foreign page must not open a chat socket (FINBOT_CORS_ORIGINS lists the bank's pages)."""
+    handshake = "/socket.io/?EIO=4&transport=polling"
+    foreign = http.get(handshake, headers={"Origin": "https://evil.example"})
+    assert foreign.status_code == 400
+    own = http.get(handshake, headers={"Origin": server.url})
+    assert own.status_code == 200 and own.text.startswith("0{")  # engine.io "open" packet

@@ -1,6 +1,8 @@
 """Liveness and readiness for load balancers and orchestrators."""
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
@@ -58,5 +60,6 @@ def ready(request: Request, engine: Engine = Depends(get_engine), settings: ApiS
     if settings.load_bot and _serving_model(request) is None:
         problems.append("bot model not loaded")
     if not problems:
-        return {"ready": True, "model": _serving_model(request)}
+        # The worker's pid lets a multi-worker deployment check that every worker is up.
+        return {"ready": True, "model": _serving_model(request), "worker_pid": os.getpid()}
     return JSONResponse(status_code=503, content={"ready": False, "problems": problems, "database": database})

@@ -1,0 +1,95 @@
+"""The serving runtime's stores: Rasa's SQL tracker store on SQLite and PostgreSQL
+(conversations survive a restart), and the Redis lock store that keeps one
+conversation on one worker at a time."""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import time
+
+import pytest
+
+from recommender.service import RecommenderService
+from recommender.store.db import migrate, open_database
+
+REDIS_URL = os.environ.get("FINBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
+
+
+def _redis_or_skip() -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(REDIS_URL)
+    try:
+        socket.create_connection((parts.hostname, parts.port or 6379), timeout=1).close()
+    except OSError as exc:
+        if os.environ.get("FINBOT_REQUIRE_REDIS"):
+            pytest.fail(f"FINBOT_REQUIRE_REDIS is set but Redis at {REDIS_URL} is unreachable: {exc}")
+        pytest.skip(f"Redis at {REDIS_URL} is unreachable: {exc}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path, demo_database):
+    """The demo personas on SQLite (a copy) or in a private PostgreSQL schema."""
+    if request.param == "sqlite":
+        shutil.copy(demo_database, tmp_path / "finbot.db")
+        return f"sqlite:///{tmp_path / 'finbot.db'}"
+    from datetime import date
+
+    from recommender.demo import generate_demo_data
+    from recommender.seed import load_catalogue, load_demo_data
+
+    url = request.getfixturevalue("pg_url")
+    engine = open_database(url)
+    migrate(engine)
+    load_catalogue(engine)
+    load_demo_data(engine, generate_demo_data(seed=42, months=12, as_of=date(2026, 3, 15)))
+    engine.dispose()
+    return url
+
+
+def test_conversations_are_kept_in_the_sql_tracker_store_across_restarts(database_url, ci_model):
+    from datetime import date
+
+    from bot.actions.context import use_service
+    from bot.runtime import BotRuntime, make_lock_store, make_tracker_store
+
+    use_service(RecommenderService(open_database(database_url), today=lambda: date(2026, 3, 15)))
+    runtime = BotRuntime(ci_model, tracker_store=make_tracker_store(database_url), lock_store=make_lock_store(""))
+    turn = asyncio.run(runtime.handle("我卡里还有多少钱", "salaried_saver/s1", metadata={"customer_id": "salaried_saver"}))
+    assert turn.actions == ["action_check_balance"] and turn.slots["customer_id"] == "salaried_saver"
+
+    # A new runtime (a restarted worker) reads the same conversation from the database.
+    restarted = BotRuntime(ci_model, tracker_store=make_tracker_store(database_url), lock_store=make_lock_store(""))
+    lines = asyncio.run(restarted.transcript("salaried_saver/s1"))
+    assert lines[0] == {**lines[0], "sender": "user", "text": "我卡里还有多少钱"}
+    assert any(line["sender"] == "bot" and "¥" in (line["text"] or "") for line in lines)
+    follow_up = asyncio.run(restarted.handle("谢谢", "salaried_saver/s1"))
+    assert follow_up.slots["customer_id"] == "salaried_saver"  # still bound, no metadata needed
+
+
+def test_redis_lock_store_serialises_one_conversation():
+    _redis_or_skip()
+    from bot.runtime import make_lock_store
+    from rasa.core.lock_store import RedisLockStore
+
+    store = make_lock_store(REDIS_URL)
+    assert isinstance(store, RedisLockStore)
+    conversation = f"lock-test-{time.time_ns()}"
+    order: list[str] = []
+
+    async def worker(name: str, hold: float) -> None:
+        async with store.lock(conversation, wait_time_in_seconds=0.05):
+            order.append(f"{name} in")
+            await asyncio.sleep(hold)
+            order.append(f"{name} out")
+
+    async def both() -> None:
+        first = asyncio.create_task(worker("a", 0.4))
+        await asyncio.sleep(0.1)
+        await asyncio.gather(first, worker("b", 0.0))
+
+    asyncio.run(both())
+    assert order == ["a in", "a out", "b in", "b out"]
+    assert make_lock_store("").__class__.__name__ == "InMemoryLockStore"
