@@ -9,7 +9,7 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 
-.PHONY: run test test-all bench bench-import setup serve sync ensure-uv clean help
+.PHONY: run test test-all bench bench-import bench-recommend bench-serve setup serve sync ensure-uv clean help
 
 help:
 	@echo "make run      install, set up the database with demo data, start http://127.0.0.1:8000"
@@ -29,8 +29,9 @@ setup: sync
 serve: sync
 	@$(UV) run finbot serve
 
+# Demo mode (the page issues chat tokens for the demo personas) only for this local run.
 run: setup
-	@$(UV) run finbot serve
+	@FINBOT_DEMO_MODE=$${FINBOT_DEMO_MODE:-1} $(UV) run finbot serve
 
 test: sync
 	@$(UV) run pytest -m "not slow"
@@ -38,10 +39,17 @@ test: sync
 test-all: sync
 	@$(UV) run pytest
 
-bench: bench-import
+bench: bench-import bench-recommend bench-serve
 
 bench-import: sync
 	@$(UV) run finbot bench import --rows $${ROWS:-1000000}
+
+bench-recommend: sync
+	@$(UV) run finbot bench recommend
+
+# Our server vs stock `rasa run` + `rasa run actions` on the newest trained model.
+bench-serve: sync
+	@$(UV) run finbot bench serve --users $${USERS:-1,8,32} --seconds $${SECONDS_PER_LEVEL:-30}
 
 clean:
 	rm -rf data/finbot.db data/finbot.db-wal data/finbot.db-shm .pytest_cache

@@ -332,6 +332,18 @@ def cmd_compare(args) -> int:
 def cmd_bench(args) -> int:
     from recommender import bench
 
+    if args.target == "serve":
+        from api.bench_serving import run_benchmark
+
+        settings = _settings()
+        model = _model_to_use(args, settings)
+        if model is None:
+            return 2
+        levels = [int(n) for n in args.users.split(",")]
+        run_benchmark(model, levels, seconds=args.seconds, warm_up=args.warm_up, workers=args.workers,
+                      redis_url=settings.redis_url or "redis://127.0.0.1:6379/1", include_stock=args.stock,
+                      out=_print)
+        return 0
     if args.target == "recommend":
         return bench.bench_recommend(runs=args.runs)
     if args.target == "features":
@@ -423,15 +435,29 @@ def build_parser() -> argparse.ArgumentParser:
     compare.set_defaults(func=cmd_compare)
 
     bench = commands.add_parser("bench", help="benchmarks that print their figures")
-    bench.add_argument("target", choices=["import", "recommend", "features"],
+    bench.add_argument("target", choices=["import", "recommend", "features", "serve"],
                        help="import: rows/s of a large file; recommend: one customer's latency; "
-                            "features: batch transactions/s")
+                            "features: batch transactions/s; serve: our server vs stock `rasa run` over REST")
     bench.add_argument("--rows", type=int, default=1_000_000, help="rows in the generated file (default 1,000,000)")
     bench.add_argument("--database-url", help="database to measure (default: a fresh SQLite file in a temp dir)")
     bench.add_argument("--keep", action="store_true", help="keep the generated file and database")
     bench.add_argument("--runs", type=int, default=200, help="recommend: timed runs (default 200)")
     bench.add_argument("--customers", type=int, default=100_000, help="features: customers (default 100,000)")
+    bench.add_argument("--model", help="serve: model archive (default: the newest)")
+    bench.add_argument("--users", default="1,8,32", help="serve: concurrency levels (default 1,8,32)")
+    bench.add_argument("--seconds", type=float, default=30, help="serve: measured seconds per level (default 30)")
+    bench.add_argument("--warm-up", type=float, default=5, help="serve: unmeasured seconds per level (default 5)")
+    bench.add_argument("--workers", type=int, default=2, help="serve: our uvicorn workers (default 2)")
+    bench.add_argument("--no-stock", dest="stock", action="store_false", help="serve: skip stock rasa")
     bench.set_defaults(func=cmd_bench)
+
+    from api.cli_keys import add_keys_command  # `finbot keys create|list|revoke`
+
+    add_keys_command(commands)
+
+    from api.cli_conversations import add_test_command  # `finbot test conversations`
+
+    add_test_command(commands)
     return parser
 
 

@@ -7,7 +7,9 @@ FINBOT_TODAY, ...). The API server injects its own instance with
 from __future__ import annotations
 
 import threading
-from typing import Any, Dict, List, Optional, Text
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Dict, Iterator, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -16,6 +18,11 @@ from recommender.service import RecommenderService
 
 _service: Optional[RecommenderService] = None
 _lock = threading.Lock()
+# A service for the current conversation only (conversation tests run many
+# conversations at once, each on its own database and date). Context vars
+# reach the actions: the in-process executor copies the context into its thread.
+_conversation_service: ContextVar[Optional[RecommenderService]] = ContextVar("finbot_conversation_service",
+                                                                            default=None)
 
 
 def use_service(service: RecommenderService) -> None:
@@ -24,8 +31,21 @@ def use_service(service: RecommenderService) -> None:
     _service = service
 
 
+@contextmanager
+def using_service(service: RecommenderService) -> Iterator[None]:
+    """Within this block (and the actions it runs), actions use ``service``."""
+    token = _conversation_service.set(service)
+    try:
+        yield
+    finally:
+        _conversation_service.reset(token)
+
+
 def service() -> RecommenderService:
     global _service
+    override = _conversation_service.get()
+    if override is not None:
+        return override
     with _lock:
         if _service is None:
             from recommender.settings import get_settings

@@ -106,6 +106,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.clock import fixed_today
 from bot.normalise.amounts import find_amounts, parse_money
 from bot.normalise.funds import candidates, find_fund_codes, resolve_fund
 from bot.normalise.horizons import find_horizons, parse_horizon_months
@@ -196,7 +197,11 @@ class FinbotEntityNormalizer(GraphComponent, EntityExtractorMixin):
 
     def today(self) -> date:
         """The configured date, else FINBOT_TODAY (the same clock the recommender
-        and actions use), else the server's date."""
+        and actions use), else the server's date. A date fixed for the current
+        conversation (bot.clock, used by conversation tests) comes first."""
+        conversation_day = fixed_today()
+        if conversation_day is not None:
+            return conversation_day
         if self._today is not None:
             return self._today
         return _configured_date(os.environ.get("FINBOT_TODAY")) or date.today()
