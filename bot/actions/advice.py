@@ -95,6 +95,15 @@ class ActionCheckAssessment(Action):
         return [SlotSet("assessment_valid", valid)]
 
 
+def bare_amount(text: str):
+    """The amount in a reply to "how much?": a bare number ("20000") counts, since the bot just asked."""
+    found = parse_amount(text)
+    if found is None:
+        matches = [m for m in find_amounts(text, explicit_only=False) if m.currency == "CNY"]
+        found = matches[0].amount if matches else None
+    return found
+
+
 class ValidateRecommendationForm(FormValidationAction):
     """Amount and horizon, from the entity when NLU found one, else parsed from the text."""
 
@@ -104,12 +113,7 @@ class ValidateRecommendationForm(FormValidationAction):
     async def extract_amount(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         if tracker.get_slot("requested_slot") != "amount" or entity_value(tracker, "amount") is not None:
             return {}
-        # The bot has just asked for an amount, so a bare number in the reply is one.
-        text = tracker.latest_message.get("text") or ""
-        found = parse_amount(text)
-        if found is None:
-            matches = [m for m in find_amounts(text, explicit_only=False) if m.currency == "CNY"]
-            found = matches[0].amount if matches else None
+        found = bare_amount(tracker.latest_message.get("text") or "")
         return {"amount": str(found)} if found is not None else {}
 
     async def extract_horizon(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.advice import amount_cents_from, find_fund, level_text, unresolved_fund_text
+from bot.actions.advice import amount_cents_from, bare_amount, find_fund, level_text, unresolved_fund_text
 from bot.actions.context import buttons, entity_value, language, require_customer, say, service
 from recommender.explain import format_money, fund_type_name
 from recommender.schema import level_number
@@ -34,6 +34,8 @@ class ActionPreparePurchase(Action):
         if fund is not None:
             pending["fund_code"] = str(fund["fund_code"])
         amount = amount_cents_from(entity_value(tracker, "amount"))
+        if amount is None and tracker.get_slot("purchase_stage") == "need_amount" and "fund_code" in pending:
+            amount = amount_cents_from(bare_amount(tracker.latest_message.get("text") or ""))
         if amount is not None:
             pending["amount_cents"] = amount
 
