@@ -19,7 +19,7 @@ EXAMPLES = """\
 examples:
   finbot setup                         create/migrate the database, load the fund catalogue and demo data
   finbot serve                         start the HTTP service on 127.0.0.1:8000
-  finbot train [--if-stale]            train the bot model
+  finbot train [--if-stale]            train the bot model (registered as a version: `finbot models list`)
   finbot chat --customer retiree       talk to the bot in the terminal
   finbot import customers customers.csv
   finbot import accounts accounts.csv
@@ -99,12 +99,14 @@ def cmd_setup(args) -> int:
         else:
             _print(f"demo data: skipped, the database already has {customers} customers")
     if args.train:
+        from api.cli_models import announce_training
         from bot.training import train_model
 
         _print("bot model: checking whether it is up to date (training takes a few minutes the first time)")
-        result = train_model(settings.models_dir, only_if_stale=True)
+        result = train_model(settings.models_dir, only_if_stale=True, engine=engine, source="setup")
         state = "up to date" if result.skipped else f"trained in {result.seconds:.0f} s"
         _print(f"bot model: {result.path.name} ({state})")
+        announce_training(engine, result, by="finbot setup")  # registered; the first model is promoted
     _print(f"setup finished in {time.perf_counter() - started:.1f} s")
     return 0
 
@@ -219,23 +221,31 @@ def cmd_serve(args) -> int:
 
 
 def cmd_train(args) -> int:
+    from api.cli_models import announce_training
     from bot.training import train_model
+    from recommender.store.db import migrate
 
     settings = _settings()
-    result = train_model(settings.models_dir, config=args.config, only_if_stale=args.if_stale)
+    engine = _engine(settings)
+    migrate(engine)  # the model registry lives in the database
+    result = train_model(settings.models_dir, config=args.config, only_if_stale=args.if_stale, engine=engine)
     if result.skipped:
         _print(f"model up to date: {result.path} (fingerprint {result.fingerprint[:12]})")
     else:
         size_mb = result.path.stat().st_size / 1e6
         _print(f"trained {result.path} in {result.seconds:.0f} s ({size_mb:.1f} MB)")
+    announce_training(engine, result, by="finbot train")  # registered as a candidate; promoted if nothing serves
     return 0
 
 
 def _model_to_use(args, settings) -> Path | None:
-    """--model if given, else the newest archive; None (and a hint) if there is none."""
+    """--model if given, else the registry's serving version, else the newest archive;
+    None (and a hint) if there is none."""
+    from api.model_watcher import registry_model
     from bot.training import latest_model
 
-    model = Path(args.model) if args.model else latest_model(settings.models_dir)
+    model = Path(args.model) if args.model else (
+        registry_model(_engine(settings)) or latest_model(settings.models_dir))
     if model is None:
         _print("no trained model: run `finbot train` first")
     return model
@@ -455,9 +465,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_keys_command(commands)
 
+    from api.cli_models import add_models_commands  # `finbot models ...`, `finbot tensorboard`
+
+    add_models_commands(commands)
+
     from api.cli_conversations import add_test_command  # `finbot test conversations`
 
     add_test_command(commands)
+
     return parser
 
 

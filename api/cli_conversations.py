@@ -119,10 +119,13 @@ def _model(given: str | None) -> Path | None:
             print(f"error: no model archive at {model}", file=sys.stderr)
             return None
         return model
+    from api.model_watcher import registry_model
     from api.settings import get_api_settings
     from bot.training import latest_model
+    from recommender.store.db import open_database
 
-    model = latest_model(get_api_settings().models_dir)
+    settings = get_api_settings()  # the serving version first: that is what customers talk to
+    model = registry_model(open_database(settings.effective_database_url)) or latest_model(settings.models_dir)
     if model is None:
         print("error: no trained model: run `finbot train` first or pass --model", file=sys.stderr)
     return model

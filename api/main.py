@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 
 from api import metrics
 from api.routes import action_server, chat, customers, health, recommendations, web
+from api.model_watcher import follow_serving_model
 from api.security import AuthError, load_token_secret
 from api.settings import ApiSettings, get_api_settings
 from api.socket_channel import create_socket_server
@@ -29,10 +30,12 @@ from recommender.version import code_version
 log = logging.getLogger("finbot.api")
 
 
-def _serving_model(settings: ApiSettings):
+def _serving_model(settings: ApiSettings, engine):
+    """FINBOT_MODEL if pinned, else the registry's serving version, else the newest archive."""
+    from api.model_watcher import registry_model
     from bot.training import latest_model
 
-    return settings.model or latest_model(settings.models_dir)
+    return settings.model or registry_model(engine) or latest_model(settings.models_dir)
 
 
 def _load_bot(app: FastAPI, settings: ApiSettings) -> None:
@@ -41,7 +44,7 @@ def _load_bot(app: FastAPI, settings: ApiSettings) -> None:
     from bot.actions.context import use_service
     from bot.runtime import BotRuntime, make_lock_store, make_tracker_store
 
-    model = _serving_model(settings)
+    model = _serving_model(settings, app.state.engine)
     if model is None:
         log.warning("no trained model in %s: chat is unavailable until `finbot train`", settings.models_dir)
         return
@@ -64,9 +67,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.state.token_secret = load_token_secret(settings.token_secret, settings.data_dir)
         app.state.action_executor = new_action_executor()
         app.state.chat = None
+        watcher = None
         if settings.load_bot:
             await asyncio.to_thread(_load_bot, app, settings)
+            if settings.model is None and settings.model_poll_seconds > 0:
+                watcher = asyncio.create_task(follow_serving_model(app, settings.model_poll_seconds))
         yield
+        if watcher is not None:
+            watcher.cancel()
         app.state.engine.dispose()
 
     app = FastAPI(

@@ -17,6 +17,8 @@ class ApiSettings(Settings):
     log_level: str = Field("info", env="FINBOT_LOG_LEVEL")
     # The model archive to serve; empty = the newest in data/models.
     model: Optional[Path] = Field(None, env="FINBOT_MODEL")
+    # How often each worker checks the registry for a newly promoted model (0 = never).
+    model_poll_seconds: float = Field(5.0, env="FINBOT_MODEL_POLL_SECONDS")
     # Rasa lock store. Needed when FINBOT_WORKERS > 1 (or several replicas).
     redis_url: str = Field("", env="FINBOT_REDIS_URL")
     # HS256 key for customer chat tokens (>= 32 chars); empty = a random key in data_dir.

@@ -4,17 +4,26 @@
 ``only_if_stale=True``, which skips training when the newest model was trained
 from exactly the same inputs (a SHA-256 fingerprint of the domain, config,
 training data and our NLU component code, stored beside the archive).
+
+Given a database ``engine``, every model it trains (or finds up to date but
+not yet registered) is evaluated on the held-out split and registered as a
+model version (``bot.registry``), and the training writes TensorBoard logs for
+every classifier into ``<data dir>/tensorboard/<version>/``.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 BOT_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BOT_DIR.parent
@@ -68,9 +77,31 @@ def training_fingerprint(config: Path, extra_inputs: list[Path] | None = None) -
     for path in inputs:
         if path.suffix in (".pyc",) or "__pycache__" in path.parts:
             continue
-        digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+        digest.update(_label(path).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def _label(path: Path) -> str:
+    """A file's name in a fingerprint: relative to the project, or (a config in a temp folder) its name."""
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else path.name
+
+
+def _sha256_of(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(_label(path).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def data_fingerprints() -> dict:
+    """SHA-256 of each part of the training data, so a registry entry says which part changed."""
+    return {
+        "nlu": _sha256_of([f for p in nlu_training_paths() for f in _files_under(p)]),
+        "domain": _sha256_of([DOMAIN]),
+        "stories": _sha256_of(_files_under(CORE_DATA)),
+    }
 
 
 @dataclass(frozen=True)
@@ -79,6 +110,41 @@ class TrainedModel:
     fingerprint: str
     seconds: float
     skipped: bool          # True: an up-to-date model existed, nothing was trained
+    version: Optional[str] = None  # the registry's version id (trained with an engine)
+
+
+def tensorboard_config(config_file: Path, log_root: Path, out_dir: Path) -> Path:
+    """A copy of ``config_file`` whose TensorFlow components log to TensorBoard under ``log_root``.
+
+    Injected at train time so no config file has to carry the option. Every
+    component whose defaults know ``tensorboard_log_directory`` (DIET,
+    ResponseSelector, TED, ours) gets its own folder: Rasa writes straight
+    into the folder it is given, so two components sharing one would mix
+    their curves.
+    """
+    import yaml
+    from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+    from rasa.utils.tensorflow.constants import TENSORBOARD_LOG_DIR, TENSORBOARD_LOG_LEVEL
+
+    config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    for section in ("pipeline", "policies"):
+        for index, step in enumerate(config.get(section) or []):
+            try:
+                defaults = DefaultV1Recipe._from_registry(step["name"]).clazz.get_default_config()
+            except Exception:  # an unknown name: let rasa's own validation report it
+                continue
+            if TENSORBOARD_LOG_DIR not in defaults:
+                continue
+            label = step["name"].rsplit(".", 1)[-1]
+            if step.get("retrieval_intent"):
+                label += f"_{step['retrieval_intent']}"
+            step[TENSORBOARD_LOG_DIR] = str(log_root / f"{section}-{index}-{label}")
+            if TENSORBOARD_LOG_LEVEL in defaults:
+                step[TENSORBOARD_LOG_LEVEL] = "epoch"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    copy = out_dir / config_file.name
+    copy.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return copy
 
 
 def latest_model(models_dir: Path) -> Optional[Path]:
@@ -92,27 +158,67 @@ def _sidecar(model: Path) -> Path:
 
 def model_metadata(model: Path) -> dict:
     sidecar = _sidecar(model)
-    return json.loads(sidecar.read_text()) if sidecar.exists() else {}
+    return json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.exists() else {}
+
+
+def _new_version_name(models_dir: Path, engine: "Optional[Engine]") -> str:
+    """A timestamp, made unique against archives on disk and versions in the registry."""
+    base = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    name, attempt = base, 1
+    while (models_dir / f"{name}.tar.gz").exists() or (engine is not None and _is_registered(engine, name)):
+        attempt += 1
+        name = f"{base}-{attempt}"
+    return name
+
+
+def _is_registered(engine: "Engine", version: str) -> bool:
+    from bot.registry import find_version
+
+    return find_version(engine, version) is not None
 
 
 def train_model(models_dir: Path, config: Optional[str] = None, only_if_stale: bool = False,
-                name: Optional[str] = None, nlu_only: bool = False) -> TrainedModel:
-    """Train (or reuse) a model archive in ``models_dir`` and return it."""
+                name: Optional[str] = None, nlu_only: bool = False, *, engine: "Optional[Engine]" = None,
+                source: str = "train", tensorboard_dir: Optional[Path] = None) -> TrainedModel:
+    """Train (or reuse) a model archive in ``models_dir`` and return it.
+
+    With ``engine``: the model is evaluated on the held-out split and
+    registered as a candidate version (``bot.registry``; ``source`` says who
+    started the run: train, setup, tune, retrain), and TensorBoard logs go to
+    ``tensorboard_dir`` (default ``<models_dir>/../tensorboard``) under the
+    version's name. An up-to-date model that is not yet registered is
+    registered as it is. Without ``engine`` nothing is registered, and
+    TensorBoard logs are written only when ``tensorboard_dir`` is given.
+    """
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     config_file = config_path(config)
     fingerprint = training_fingerprint(config_file)
     newest = latest_model(models_dir)
     if only_if_stale and newest is not None and model_metadata(newest).get("fingerprint") == fingerprint:
-        return TrainedModel(newest, fingerprint, 0.0, skipped=True)
+        version = None
+        if engine is not None:
+            from bot.registry import ensure_registered
+
+            version = ensure_registered(engine, newest, source=source).version
+        return TrainedModel(newest, fingerprint, 0.0, skipped=True, version=version)
 
     from rasa.api import train as rasa_train
 
     models_dir.mkdir(parents=True, exist_ok=True)
-    name = name or datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    started = time.perf_counter()
-    data = [str(CORE_DATA), *map(str, nlu_training_paths())] if not nlu_only else list(map(str, nlu_training_paths()))
-    result = rasa_train(domain=str(DOMAIN), config=str(config_file), training_files=data, output=str(models_dir),
-                        fixed_model_name=name, force_training=True)
+    if name is None:
+        name = _new_version_name(models_dir, engine)
+    elif engine is not None and _is_registered(engine, name):
+        raise ValueError(f"model version {name!r} is already registered; choose another name")
+    log_dir = None
+    with tempfile.TemporaryDirectory(prefix="finbot-train-") as workdir:
+        train_config = config_file
+        if engine is not None or tensorboard_dir is not None:
+            log_dir = (tensorboard_dir or models_dir.parent / "tensorboard") / name
+            train_config = tensorboard_config(config_file, log_dir, Path(workdir))
+        started = time.perf_counter()
+        data = [str(CORE_DATA), *map(str, nlu_training_paths())] if not nlu_only else list(map(str, nlu_training_paths()))
+        result = rasa_train(domain=str(DOMAIN), config=str(train_config), training_files=data,
+                            output=str(models_dir), fixed_model_name=name, force_training=True)
     if result.code != 0 or not result.model:
         raise RuntimeError(f"rasa training failed (code {result.code})")
     seconds = time.perf_counter() - started
@@ -122,5 +228,13 @@ def train_model(models_dir: Path, config: Optional[str] = None, only_if_stale: b
         if config_file.is_relative_to(PROJECT_ROOT) else str(config_file),
         "trained_at": datetime.now(timezone.utc).isoformat(), "training_seconds": round(seconds, 1),
         "size_bytes": model.stat().st_size,
-    }, indent=1))
-    return TrainedModel(model, fingerprint, seconds, skipped=False)
+        # what the registry needs to describe this archive even if it is registered later
+        "data": data_fingerprints(), "config_text": config_file.read_text(encoding="utf-8"),
+    }, indent=1, ensure_ascii=False), encoding="utf-8")
+    version = None
+    if engine is not None:
+        from bot.registry import register_model
+
+        version = register_model(engine, model, config_file=config_file, source=source, tensorboard_dir=log_dir,
+                                 training_seconds=seconds).version
+    return TrainedModel(model, fingerprint, seconds, skipped=False, version=version)

@@ -159,9 +159,12 @@ def start_server(tmp_dir, database_file, model, extra_env=None, workers=1):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_copy}", "FINBOT_DATA_DIR": str(tmp_dir),
-           "FINBOT_MODEL": str(model), "FINBOT_TODAY": DEMO_TODAY, "FINBOT_DEMO_MODE": "1",
+           "FINBOT_TODAY": DEMO_TODAY, "FINBOT_DEMO_MODE": "1",
            "FINBOT_TOKEN_SECRET": "test-secret-" + "x" * 40, "RASA_TELEMETRY_ENABLED": "false",
            **(extra_env or {})}
+    env.pop("FINBOT_MODEL", None)
+    if model is not None:  # pinned; None = follow the model registry (hot reload)
+        env["FINBOT_MODEL"] = str(model)
     log = open(tmp_dir / "server.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "api.main:app_factory", "--host", "127.0.0.1",
@@ -192,3 +195,9 @@ def live_server(tmp_path_factory, demo_database, ci_model):
     yield LiveServer(url, env["DATABASE_URL"], key, env["FINBOT_TOKEN_SECRET"], tmp_dir)
     process.terminate()
     process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def server_starter():
+    """``start_server`` for tests that need a server of their own (e.g. hot reload)."""
+    return start_server

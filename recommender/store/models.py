@@ -15,12 +15,15 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     Numeric,
     String,
+    Text,
+    text,
 )
 from sqlalchemy.orm import declarative_base
 from sqlalchemy.types import TypeDecorator
@@ -244,3 +247,59 @@ class ApiKey(Base):
     expires_at = Column(DateTime(timezone=True))
     revoked_at = Column(DateTime(timezone=True))
     last_used_at = Column(DateTime(timezone=True))
+
+
+# ---- the model registry (bot/registry.py) -----------------------------------------
+
+MODEL_STATUSES = ("candidate", "serving", "retired", "refused")
+
+
+class ModelVersion(Base):
+    """One trained bot model: its archive, what it was trained from, and how good it is.
+
+    ``status``: candidate (registered, not decided), serving (the one the
+    server loads), retired (served before), refused (the promotion gate said
+    no). The partial unique index allows at most one serving row; promotion
+    retires the old one and serves the new one in the same transaction.
+    """
+
+    __tablename__ = "model_versions"
+    version = Column(String(64), primary_key=True)  # the archive's name without .tar.gz
+    archive_path = Column(String(1000), nullable=False)
+    config_name = Column(String(200), nullable=False)  # e.g. bot/configs/ci.yml
+    config_text = Column(Text, nullable=False)  # the config file as it was at training time
+    fingerprint = Column(String(64), nullable=False)  # bot.training.training_fingerprint: every input
+    nlu_sha256 = Column(String(64), nullable=False)  # the training data, part by part
+    domain_sha256 = Column(String(64), nullable=False)
+    stories_sha256 = Column(String(64), nullable=False)
+    code_version = Column(String(64), nullable=False)
+    source = Column(String(32), nullable=False)  # train | setup | tune | retrain | register
+    trained_at = Column(DateTime(timezone=True), nullable=False)
+    training_seconds = Column(Float, nullable=False)
+    size_bytes = Column(BigInteger, nullable=False)
+    tensorboard_dir = Column(String(1000))
+    report = Column(JSON)  # held-out evaluation: bot.evaluation.Report.to_dict() + when it ran
+    status = Column(String(16), nullable=False)
+    registered_at = Column(DateTime(timezone=True), nullable=False)
+    status_changed_at = Column(DateTime(timezone=True), nullable=False)
+    __table_args__ = (
+        CheckConstraint("status IN ('candidate', 'serving', 'retired', 'refused')", name="status"),
+        Index("uq_model_versions_one_serving", "status", unique=True,
+              sqlite_where=text("status = 'serving'"), postgresql_where=text("status = 'serving'")),
+    )
+
+
+class ModelDecision(Base):
+    """Promotion history: every promotion, refusal and rollback, who made it, when and why."""
+
+    __tablename__ = "model_decisions"
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    version = Column(String(64), ForeignKey("model_versions.version"), nullable=False, index=True)
+    action = Column(String(16), nullable=False)  # promote | refuse | rollback
+    previous_version = Column(String(64), ForeignKey("model_versions.version"))  # serving before
+    forced = Column(Boolean, nullable=False)  # promoted although the gate refused
+    decided_by = Column(String(200), nullable=False)
+    decided_at = Column(DateTime(timezone=True), nullable=False)
+    reason = Column(String(1000), nullable=False)
+    gate = Column(JSON)  # bot.registry.GateDecision.to_dict(): verdict, reasons, every check
+    __table_args__ = (CheckConstraint("action IN ('promote', 'refuse', 'rollback')", name="action"),)
