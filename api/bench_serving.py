@@ -24,6 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 import httpx
 
@@ -108,13 +109,18 @@ def _base_env(work: Path, database: Path) -> dict:
             "FINBOT_TODAY": BENCH_TODAY, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
-def start_ours(work: Path, database: Path, model: Path, workers: int, redis_url: str) -> Deployment:
+def start_ours(work: Path, database: Path, model: Optional[Path], workers: int, redis_url: str) -> Deployment:
+    """``model`` None: follow the registry in ``database`` (hot reload every second)."""
     from api.security import create_api_key
     from recommender.store.db import open_database
 
     port = _free_port()
-    env = {**_base_env(work, database), "FINBOT_MODEL": str(model), "FINBOT_LOG_LEVEL": "warning",
-           "FINBOT_TOKEN_SECRET": uuid.uuid4().hex * 2}
+    env = {**_base_env(work, database), "FINBOT_LOG_LEVEL": "warning", "FINBOT_TOKEN_SECRET": uuid.uuid4().hex * 2}
+    env.pop("FINBOT_MODEL", None)
+    if model is not None:
+        env["FINBOT_MODEL"] = str(model)
+    else:
+        env["FINBOT_MODEL_POLL_SECONDS"] = "1"
     note = f"{workers} worker(s)"
     if workers > 1:
         env["FINBOT_REDIS_URL"] = redis_url
@@ -191,14 +197,56 @@ async def _user(client: httpx.AsyncClient, deployment: Deployment, index: int, s
                     result.errors += 1
 
 
-async def drive(deployment: Deployment, users: int, seconds: float, warm_up: float) -> LevelResult:
+async def drive(deployment: Deployment, users: int, seconds: float, warm_up: float,
+                during=None) -> LevelResult:
+    """``during``: a blocking callable run in a thread a third of the way into the measured time."""
     result = LevelResult(users, seconds)
     limits = httpx.Limits(max_connections=users + 4, max_keepalive_connections=users + 4)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         now = time.perf_counter()
-        await asyncio.gather(*(_user(client, deployment, i, now + warm_up + seconds, now + warm_up, result)
-                               for i in range(users)))
+        work = [_user(client, deployment, i, now + warm_up + seconds, now + warm_up, result) for i in range(users)]
+        if during is not None:
+            async def later():
+                await asyncio.sleep(warm_up + seconds / 3)
+                await asyncio.to_thread(during)
+            work.append(later())
+        await asyncio.gather(*work)
     return result
+
+
+class Promotion:
+    """Register two versions of the model (the same weights under two names) in the
+    benchmark's database, serve the first, and promote the second under load."""
+
+    def __init__(self, model: Path, work: Path, template: Path, out) -> None:
+        from bot import registry
+        from recommender.store.db import open_database
+
+        self.registry, self.out = registry, out
+        first, self.second = work / "bench-a.tar.gz", work / "bench-b.tar.gz"
+        shutil.copy(model, first)
+        shutil.copy(model, self.second)
+        engine = open_database(f"sqlite:///{template}")
+        out("promotion under load: evaluating the model once for the registry ...")
+        self.report = registry.register_model(engine, first, source="bench").report
+        registry.promote(engine, "bench-a", by="finbot bench", reason="serving at start", force=True)
+        engine.dispose()
+        self.url = self.database_url = None
+        self.switched_after: Optional[float] = None
+
+    def promote(self) -> None:
+        from recommender.store.db import open_database
+
+        engine = open_database(self.database_url)
+        self.registry.register_model(engine, self.second, source="bench", report=self.report)
+        started = time.perf_counter()
+        self.registry.promote(engine, "bench-b", by="finbot bench", reason="promotion under load", force=True)
+        engine.dispose()
+        while time.perf_counter() - started < 120:
+            if httpx.get(f"{self.url}/ready", timeout=5).json().get("model") == "bench-b.tar.gz":
+                self.switched_after = time.perf_counter() - started
+                return
+            time.sleep(0.25)
 
 
 def _row(name: str, r: LevelResult) -> str:
@@ -207,7 +255,7 @@ def _row(name: str, r: LevelResult) -> str:
 
 
 def run_benchmark(model: Path, levels: list[int], seconds: float, warm_up: float, workers: int,
-                  redis_url: str, include_stock: bool = True, out=print) -> dict:
+                  redis_url: str, include_stock: bool = True, out=print, promote_at: Optional[int] = None) -> dict:
     """Start each deployment in turn (never both at once: they share two cores) and drive it."""
     from datetime import date
 
@@ -225,21 +273,30 @@ def run_benchmark(model: Path, levels: list[int], seconds: float, warm_up: float
     if workers > 1 and not _redis_reachable(redis_url):
         out(f"Redis not reachable at {redis_url}: running our server with 1 worker")
         workers = 1
-    starters = [("finbot", lambda d: start_ours(d, d / "finbot.db", model, workers, redis_url))]
+    promotion = Promotion(model, work, template, out) if promote_at else None
+    starters = [("finbot", lambda d: start_ours(d, d / "finbot.db", None if promotion else model, workers,
+                                                 redis_url))]
     if include_stock:
         starters.append(("stock rasa", lambda d: start_stock(d, d / "finbot.db", model)))
     results: dict[str, list[LevelResult]] = {}
     notes = {}
     try:
-        _run_all(starters, work, template, levels, seconds, warm_up, results, notes, out)
+        _run_all(starters, work, template, levels, seconds, warm_up, results, notes, out, promotion, promote_at)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     _report(model, levels, seconds, warm_up, results, notes, out)
+    if promotion is not None and promote_at in levels:
+        during = results["finbot"][levels.index(promote_at)]
+        switched = f"every request after {promotion.switched_after:.1f} s saw it" if promotion.switched_after \
+            else "the switch was not seen within 120 s"
+        out(f"\npromotion under load at {promote_at} users: {len(during.latencies_ms)} answered, "
+            f"{during.errors} failed; bench-a -> bench-b, {switched}")
     return {name: [(r.users, r.throughput, r.percentile(50), r.percentile(95), r.percentile(99), r.errors)
                    for r in rows] for name, rows in results.items()}
 
 
-def _run_all(starters, work, template, levels, seconds, warm_up, results, notes, out) -> None:
+def _run_all(starters, work, template, levels, seconds, warm_up, results, notes, out, promotion=None,
+             promote_at=None) -> None:
     for name, start in starters:
         folder = work / name.replace(" ", "-")
         folder.mkdir()
@@ -247,8 +304,13 @@ def _run_all(starters, work, template, levels, seconds, warm_up, results, notes,
         out(f"starting {name} ...")
         deployment = start(folder)
         notes[name] = deployment.note
+        if name == "finbot" and promotion is not None:
+            promotion.url, promotion.database_url = deployment.url, f"sqlite:///{folder / 'finbot.db'}"
         try:
-            results[name] = [asyncio.run(drive(deployment, users, seconds, warm_up)) for users in levels]
+            results[name] = [asyncio.run(drive(deployment, users, seconds, warm_up,
+                                               during=promotion.promote if (name == "finbot" and promotion
+                                                                            and users == promote_at) else None))
+                             for users in levels]
         finally:
             deployment.stop()
 

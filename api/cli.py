@@ -352,7 +352,7 @@ def cmd_bench(args) -> int:
         levels = [int(n) for n in args.users.split(",")]
         run_benchmark(model, levels, seconds=args.seconds, warm_up=args.warm_up, workers=args.workers,
                       redis_url=settings.redis_url or "redis://127.0.0.1:6379/1", include_stock=args.stock,
-                      out=_print)
+                      out=_print, promote_at=args.promote_at)
         return 0
     if args.target == "recommend":
         return bench.bench_recommend(runs=args.runs)
@@ -459,6 +459,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--warm-up", type=float, default=5, help="serve: unmeasured seconds per level (default 5)")
     bench.add_argument("--workers", type=int, default=2, help="serve: our uvicorn workers (default 2)")
     bench.add_argument("--no-stock", dest="stock", action="store_false", help="serve: skip stock rasa")
+    bench.add_argument("--promote-at", type=int, default=None,
+                       help="serve: at this many users, promote a second model version mid-run (hot reload)")
     bench.set_defaults(func=cmd_bench)
 
     from api.cli_keys import add_keys_command  # `finbot keys create|list|revoke`
@@ -472,7 +474,6 @@ def build_parser() -> argparse.ArgumentParser:
     from api.cli_conversations import add_test_command  # `finbot test conversations`
 
     add_test_command(commands)
-
     return parser
 
 
