@@ -474,6 +474,14 @@ def build_parser() -> argparse.ArgumentParser:
     from api.cli_conversations import add_test_command  # `finbot test conversations`
 
     add_test_command(commands)
+
+    from api.cli_tune import add_tune_command  # `finbot tune`
+
+    add_tune_command(commands)
+
+    from api.cli_review import add_review_commands  # `finbot review ...`, `finbot retrain`
+
+    add_review_commands(commands)
     return parser
 
 

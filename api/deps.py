@@ -32,7 +32,9 @@ def get_chat(request: Request):
     """The process-wide ChatService; 503 until a model is loaded."""
     chat = getattr(request.app.state, "chat", None)
     if chat is None:
-        raise AuthError(503, "the bot model is not loaded yet (train one with `finbot train`)")
+        if getattr(request.app.state, "bot_state", None) == "loading":
+            raise AuthError(503, "the assistant is starting (loading its model); try again in a few seconds")
+        raise AuthError(503, "the bot model is not loaded (train one with `finbot train`, then check /health)")
     return chat
 
 

@@ -18,7 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from api import metrics
-from api.routes import action_server, chat, customers, health, recommendations, web
+from api.routes import action_server, chat, customers, health, recommendations, review, web
 from api.model_watcher import follow_serving_model
 from api.security import AuthError, load_token_secret
 from api.settings import ApiSettings, get_api_settings
@@ -55,6 +55,19 @@ def _load_bot(app: FastAPI, settings: ApiSettings) -> None:
     log.info("serving model %s", model)
 
 
+async def _start_bot(app: FastAPI, settings: ApiSettings) -> None:
+    """Load the serving model, then follow the registry for promotions (runs for the life of the app)."""
+    try:
+        await asyncio.to_thread(_load_bot, app, settings)
+    except Exception as exc:  # keep answering /health and the REST API; /ready reports why chat is down
+        log.exception("could not load the bot model")
+        app.state.bot_state, app.state.bot_error = "failed", f"{type(exc).__name__}: {exc}"[:300]
+        return
+    app.state.bot_state = "serving" if app.state.chat is not None else "no_model"
+    if settings.model is None and settings.model_poll_seconds > 0:
+        await follow_serving_model(app, settings.model_poll_seconds)
+
+
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     settings = settings or get_api_settings()
 
@@ -67,14 +80,12 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.state.token_secret = load_token_secret(settings.token_secret, settings.data_dir)
         app.state.action_executor = new_action_executor()
         app.state.chat = None
-        watcher = None
-        if settings.load_bot:
-            await asyncio.to_thread(_load_bot, app, settings)
-            if settings.model is None and settings.model_poll_seconds > 0:
-                watcher = asyncio.create_task(follow_serving_model(app, settings.model_poll_seconds))
+        app.state.bot_state, app.state.bot_error = ("loading", None) if settings.load_bot else ("off", None)
+        # The model loads in the background: /health answers at once, /ready says 503 until it is in.
+        starter = asyncio.create_task(_start_bot(app, settings)) if settings.load_bot else None
         yield
-        if watcher is not None:
-            watcher.cancel()
+        if starter is not None:
+            starter.cancel()
         app.state.engine.dispose()
 
     app = FastAPI(
@@ -89,7 +100,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         # The widget on the bank's own pages fetches transcripts with a chat token.
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_credentials=False,
                            allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"])
-    for module in (health, chat, customers, recommendations, action_server, web):
+    for module in (health, chat, customers, recommendations, action_server, web, review):
         app.include_router(module.router)
 
     @app.get("/metrics", include_in_schema=False)

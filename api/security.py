@@ -39,6 +39,7 @@ SCOPES = {
     "customers:delete": "erase a customer's data and conversations",
     "audit:read": "read audit records and verify the chain",
     "actions": "call the Rasa action-server webhook (/webhook)",
+    "review": "read chat messages queued for review and label them as training data (/v1/review, /review)",
     "admin": "everything above",
 }
 TOKEN_AUDIENCE = "finbot-chat"

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import socket
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -69,10 +70,11 @@ class GatePolicy:
     def load(cls, path: Optional[Path] = None) -> "GatePolicy":
         import yaml
 
-        values = yaml.safe_load(Path(path or POLICY_FILE).read_text(encoding="utf-8")) or {}
+        path = Path(path or os.environ.get("FINBOT_PROMOTION_POLICY") or POLICY_FILE)  # a bank's own thresholds
+        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         unknown = set(values) - set(cls.__dataclass_fields__)
         if unknown:
-            raise ValueError(f"unknown promotion policy keys {sorted(unknown)} in {path or POLICY_FILE}")
+            raise ValueError(f"unknown promotion policy keys {sorted(unknown)} in {path}")
         return cls(**values)
 
 

@@ -28,6 +28,8 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection as SdkRejection
 from rasa_sdk.interfaces import ActionNotFoundException
 
+from bot import model_loading
+
 ACTIONS_PACKAGE = "bot.actions"
 
 
@@ -76,6 +78,7 @@ def quiet_rasa_logs(level: int = logging.WARNING) -> None:
 def load_agent(model_path: Path, tracker_store=None, lock_store=None) -> Agent:
     """An Agent for ``model_path`` with in-process actions."""
     quiet_rasa_logs()
+    model_loading.install()  # seconds instead of minutes (bot/model_loading.py)
     return Agent.load(str(model_path), action_endpoint=InProcessActionEndpoint(), tracker_store=tracker_store,
                       lock_store=lock_store)
 

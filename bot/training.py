@@ -36,7 +36,11 @@ LANGUAGES = ("zh", "en", "mixed")
 
 
 def nlu_training_paths() -> list[Path]:
-    """Training examples only: the held-out test files are never passed to training."""
+    """Training examples only: the held-out test files are never passed to training.
+
+    Per language: the hand-written ``train/`` (or ``train.yml``), then the
+    reviewed chat messages in ``reviewed/`` (bot.review) when there are any.
+    """
     paths = []
     for language in LANGUAGES:
         folder = NLU_DATA / language / "train"
@@ -45,6 +49,9 @@ def nlu_training_paths() -> list[Path]:
             paths.append(folder)
         elif single.is_file():
             paths.append(single)
+        reviewed = NLU_DATA / language / "reviewed"
+        if reviewed.is_dir() and any(reviewed.glob("*.yml")):
+            paths.append(reviewed)
     return paths
 
 

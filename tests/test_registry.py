@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from bot import registry
 from bot.registry import GatePolicy, RegistryError, gate
 from bot.training import config_path, data_fingerprints, training_fingerprint
-from recommender.store.db import current_revision, downgrade, migrate, open_database
+from recommender.store.db import current_revision, downgrade, head_revision, migrate, open_database
 from recommender.version import code_version
 
 LANGS = ("zh", "en", "mixed")
@@ -168,7 +168,7 @@ def test_migration_adds_the_registry_and_removes_it_again(any_engine):
     assert current_revision(any_engine) == "0003"
     assert not {"model_versions", "model_decisions"} & set(inspect(any_engine).get_table_names())
     migrate(any_engine)
-    assert current_revision(any_engine) == "0004"
+    assert current_revision(any_engine) == head_revision()
     assert registry.list_versions(any_engine) == []
 
 
@@ -494,3 +494,16 @@ def epoch_scalars(log_dir: Path) -> dict:
                 if value.tag.startswith("epoch_"):
                     counts[value.tag] = counts.get(value.tag, 0) + 1
     return counts
+
+
+def test_an_installation_can_set_its_own_gate_thresholds(tmp_path, monkeypatch):
+    shipped = GatePolicy.load()
+    own = tmp_path / "policy.yml"
+    own.write_text("accuracy_max_drop_points: 0.2\nentity_f1_max_drop_points: 1.0\n", encoding="utf-8")
+    monkeypatch.setenv("FINBOT_PROMOTION_POLICY", str(own))
+    policy = GatePolicy.load()
+    assert (policy.accuracy_max_drop_points, policy.entity_f1_max_drop_points) == (0.2, 1.0)
+    assert policy.latency_p95_max_growth_ms == shipped.latency_p95_max_growth_ms   # the rest: defaults
+    own.write_text("accuracy_drop: 1\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown promotion policy keys.*accuracy_drop"):
+        GatePolicy.load()

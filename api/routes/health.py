@@ -47,8 +47,18 @@ def health(request: Request, engine: Engine = Depends(get_engine),
         "status": "ok" if healthy else "degraded",
         "version": code_version(),
         "database": database,
-        "model": {**current_model(settings.models_dir).to_dict(), "serving": _serving_model(request)},
+        "model": {**current_model(settings.models_dir).to_dict(), "serving": _serving_model(request),
+                  **_load_state(request)},
     }
+
+
+def _load_state(request: Request) -> dict:
+    """This worker's bot: off (FINBOT_LOAD_BOT=0), loading, serving, no_model, or failed (with the error)."""
+    state = {"load": getattr(request.app.state, "bot_state", "off")}
+    error = getattr(request.app.state, "bot_error", None)
+    if error:
+        state["load_error"] = error
+    return state
 
 
 @router.get("/ready", summary="Readiness: 200 only when the database is migrated and the bot model is loaded")
@@ -58,7 +68,10 @@ def ready(request: Request, engine: Engine = Depends(get_engine), settings: ApiS
     if not (database.get("reachable") and database.get("migrated")):
         problems.append("database not reachable or not migrated")
     if settings.load_bot and _serving_model(request) is None:
-        problems.append("bot model not loaded")
+        load = _load_state(request)
+        problems.append({"loading": "bot model still loading",
+                         "failed": f"bot model failed to load: {load.get('load_error')}",
+                         "no_model": "no trained bot model (run `finbot train`)"}.get(load["load"], "bot model not loaded"))
     if not problems:
         # The worker's pid lets a multi-worker deployment check that every worker is up.
         return {"ready": True, "model": _serving_model(request), "worker_pid": os.getpid()}

@@ -303,3 +303,44 @@ class ModelDecision(Base):
     reason = Column(String(1000), nullable=False)
     gate = Column(JSON)  # bot.registry.GateDecision.to_dict(): verdict, reasons, every check
     __table_args__ = (CheckConstraint("action IN ('promote', 'refuse', 'rollback')", name="action"),)
+
+
+# ---- the review queue (bot/review.py) ----------------------------------------------
+
+REVIEW_STATUSES = ("pending", "confirmed", "corrected", "discarded")
+
+
+class ReviewItem(Base):
+    """A customer's chat message queued for a person to check its intent and entities.
+
+    Gathered from Rasa's tracker store (table ``events``, one row per event)
+    when the message went to the fallback, scored low, or the customer's next
+    message corrected the bot or asked for a human. ``source_event_id`` (the
+    event's id) is unique, so gathering twice adds nothing. Confirmed and
+    corrected items become training data (``nlu_data/<language>/reviewed/``);
+    the rows hold message text, so a customer's erasure deletes them.
+    """
+
+    __tablename__ = "review_items"
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    source_event_id = Column(BigInteger, nullable=False, unique=True)  # events.id of the user message
+    conversation_id = Column(String(255), nullable=False, index=True)  # <customer_id>/<sender>
+    customer_id = Column(String(64), index=True)  # from the conversation id; None for anonymous chats
+    said_at = Column(DateTime(timezone=True), nullable=False)
+    text = Column(Text, nullable=False)
+    language = Column(String(8), nullable=False)  # zh | en | mixed (both scripts)
+    predicted_intent = Column(String(100))  # the model's best real intent (behind nlu_fallback if it fell back)
+    confidence = Column(Float)
+    predicted_entities = Column(JSON, nullable=False)  # [{"entity", "start", "end", "value"}]
+    reasons = Column(JSON, nullable=False)  # ["fallback", "low_confidence", "correction", "handoff"]
+    follow_up = Column(Text)  # the customer's next message, when it was a correction or a handoff
+    status = Column(String(16), nullable=False, index=True)
+    reviewed_intent = Column(String(100))
+    reviewed_entities = Column(JSON)
+    reviewer = Column(String(200))
+    reviewed_at = Column(DateTime(timezone=True))
+    gathered_at = Column(DateTime(timezone=True), nullable=False)
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'confirmed', 'corrected', 'discarded')", name="status"),
+        CheckConstraint("language IN ('zh', 'en', 'mixed')", name="language"),
+    )

@@ -1,12 +1,13 @@
 """A customer's data: everything we hold (export), and erasure within retention rules.
 
 Erasure deletes what no law obliges the bank to keep: transactions, accounts,
-hand-off transcripts and risk assessments that no record depends on. It keeps
-the suitability evidence a fund distributor must retain (the hash-chained
-recommendation audit records, the purchase requests the customer confirmed,
-and the risk assessments they cite); the customer row then stays with its
-name blanked, because those records reference it. The caller is told exactly
-what was deleted and what was kept, and why.
+hand-off transcripts, chat messages queued for review (bot/review.py) and
+risk assessments that no record depends on. It keeps the suitability evidence
+a fund distributor must retain (the hash-chained recommendation audit
+records, the purchase requests the customer confirmed, and the risk
+assessments they cite); the customer row then stays with its name blanked,
+because those records reference it. The caller is told exactly what was
+deleted and what was kept, and why.
 """
 from __future__ import annotations
 
@@ -18,13 +19,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
 
 from recommender.store.models import (Account, Customer, HandoffRequest, PurchaseRequest, RecommendationRecord,
-                                      RiskAssessment, Transaction)
+                                      ReviewItem, RiskAssessment, Transaction)
 
 RETENTION_REASON = ("kept as suitability evidence under fund-distribution record-keeping rules; "
                     "erase at the end of the bank's retention period")
 _TABLES = (("accounts", Account), ("transactions", Transaction), ("risk_assessments", RiskAssessment),
            ("recommendations", RecommendationRecord), ("purchase_requests", PurchaseRequest),
-           ("handoff_requests", HandoffRequest))
+           ("handoff_requests", HandoffRequest), ("review_items", ReviewItem))
 
 
 def _plain(value: Any) -> Any:
@@ -60,7 +61,7 @@ def erase_customer_data(engine: Engine, customer_id: str) -> dict | None:
             return None
         deleted: dict[str, int] = {}
         for name, model in (("transactions", Transaction), ("accounts", Account),
-                            ("handoff_requests", HandoffRequest)):
+                            ("handoff_requests", HandoffRequest), ("review_items", ReviewItem)):
             deleted[name] = connection.execute(delete(model).where(model.customer_id == customer_id)).rowcount
         cited = select(RecommendationRecord.assessment_id).where(RecommendationRecord.assessment_id.isnot(None))
         cited_by_purchase = select(PurchaseRequest.assessment_id).where(PurchaseRequest.assessment_id.isnot(None))
