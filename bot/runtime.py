@@ -28,7 +28,7 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection as SdkRejection
 from rasa_sdk.interfaces import ActionNotFoundException
 
-from bot import model_loading
+from bot import hot_paths, model_loading
 
 ACTIONS_PACKAGE = "bot.actions"
 
@@ -79,6 +79,7 @@ def load_agent(model_path: Path, tracker_store=None, lock_store=None) -> Agent:
     """An Agent for ``model_path`` with in-process actions."""
     quiet_rasa_logs()
     model_loading.install()  # seconds instead of minutes (bot/model_loading.py)
+    hot_paths.install()  # what Rasa repeats per message, done once (bot/hot_paths.py)
     return Agent.load(str(model_path), action_endpoint=InProcessActionEndpoint(), tracker_store=tracker_store,
                       lock_store=lock_store)
 

@@ -1,0 +1,76 @@
+"""bot/hot_paths.py: the same answers as Rasa's own code, computed once."""
+from __future__ import annotations
+
+import pytest
+from jsonschema import ValidationError
+from rasa.core.actions.action import RemoteAction
+
+from bot import hot_paths
+
+GOOD = {"events": [{"event": "slot", "name": "amount", "value": "20000.00"}],
+        "responses": [{"text": "好的", "buttons": []}]}
+BAD_EVENT = {"events": [{"event": "slot", "name": 7}], "responses": []}       # a slot name must be a string
+BAD_RESPONSES = {"events": [], "responses": "not a list"}
+
+
+@pytest.fixture
+def both_ways():
+    """The check as Rasa ships it, then ours, on the same action."""
+    action = RemoteAction("action_test", None)
+    yield action
+    hot_paths.install()
+
+
+@pytest.mark.parametrize("result", [GOOD, {"events": [], "responses": []}, {}])
+def test_a_valid_result_passes_both_ways(both_ways, result):
+    hot_paths.uninstall()
+    assert both_ways._validate_action_result(result) is True
+    hot_paths.install()
+    assert both_ways._validate_action_result(result) is True
+
+
+@pytest.mark.parametrize("result", [BAD_EVENT, BAD_RESPONSES, {"events": [{"event": "no_such_event"}]}])
+def test_an_invalid_result_is_refused_with_rasas_message(both_ways, result):
+    hot_paths.uninstall()
+    with pytest.raises(ValidationError) as theirs:
+        both_ways._validate_action_result(result)
+    hot_paths.install()
+    with pytest.raises(ValidationError) as ours:
+        both_ways._validate_action_result(result)
+    assert ours.value.message == theirs.value.message
+    assert "Failed to validate Action server response" in ours.value.message
+
+
+@pytest.mark.parametrize("type_name", ["user", "bot", "slot", "action", "active_loop", "session_started", "restart",
+                                       "followup", "reminder", "entities", "user_featurization", "rewind"])
+def test_event_classes_are_found_as_rasa_finds_them(type_name):
+    from rasa.shared.core.events import Event
+
+    hot_paths.uninstall()
+    theirs = Event.resolve_by_type(type_name)
+    hot_paths.install()
+    assert Event.resolve_by_type(type_name) is theirs
+
+
+def test_an_unknown_event_type_behaves_as_in_rasa():
+    from rasa.shared.core.events import Event, UserUttered
+
+    hot_paths.install()
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("no_such_event", default=UserUttered) is UserUttered
+    with pytest.raises(ValueError, match="Unknown event name 'no_such_event'"):
+        Event.resolve_by_type("no_such_event")
+
+
+def test_a_tracker_reads_back_the_same_with_the_lookup_table():
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+
+    events = [ActionExecuted("action_listen"), UserUttered("你好", {"name": "greet", "confidence": 0.9}),
+              ActionExecuted("utter_greet"), BotUttered("你好！"), SlotSet("language", "zh")]
+    dumped = DialogueStateTracker.from_events("c", events).current_state(EventVerbosity.ALL)["events"]
+    hot_paths.uninstall()
+    theirs = DialogueStateTracker.from_dict("c", dumped).events
+    hot_paths.install()
+    ours = DialogueStateTracker.from_dict("c", dumped).events
+    assert list(ours) == list(theirs) == events
