@@ -276,7 +276,11 @@ def test_a_tiny_study_runs_end_to_end_and_writes_the_tuned_config(tiny_study, ti
 
     report = render(result)
     assert "pruned@1" in report and "Pareto front" in report and "chosen configuration: " in report
-    assert f"trial {best.number}" in report
+    if result.chosen == "tuned_ensemble":   # the blend of the two best cross-validated better
+        first, second = result.ensemble.members
+        assert f"chosen configuration: tuned_ensemble = ensemble of trials {first} and {second}" in report
+    else:
+        assert f"chosen configuration: tuned = trial {best.number} (" in report
     data = json.loads(to_json(result))
     assert [t["state"] for t in data["trials"]] == ["complete", "complete", "pruned"]
     runs = sorted(p.name for p in (folder / "tensorboard" / "tuning" / "tiny").iterdir())
