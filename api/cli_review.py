@@ -18,6 +18,8 @@ import signal
 import sys
 from datetime import datetime, timezone
 
+from api.cli_models import _engine, _print  # the migrated database (the review queue: migration 0005)
+
 EXIT_FAILED = 2
 EXIT_BUSY = 75  # EX_TEMPFAIL: another run holds the lock; try again later
 
@@ -35,17 +37,6 @@ another retrain is running (nothing was done).
 """
 
 
-def _print(message: str = "") -> None:
-    print(message, flush=True)
-
-
-def _engine():
-    from api.settings import get_api_settings
-    from recommender.store.db import migrate, open_database
-
-    engine = open_database(get_api_settings().effective_database_url)
-    migrate(engine)  # idempotent; the review queue arrives with migration 0005
-    return engine
 
 
 def _since(value: str | None):

@@ -476,14 +476,12 @@ def test_review_page_works_in_a_real_browser(review_server):
 # --------------------------------------------------------------------------- the CLI
 
 
-@pytest.fixture
-def cli(fresh, tmp_path, monkeypatch, capsys):
-    """`finbot ...` in-process against a gathered copy; returns run(*argv) -> (code, output)."""
+def _cli_runner(url: str, home, monkeypatch, capsys):
+    """run(*argv) -> (exit code, printed output) of `finbot ...` in-process on ``url``, data in ``home``."""
     from api.cli import main
 
-    url, engine = fresh
     monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("FINBOT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("FINBOT_DATA_DIR", str(home))
 
     def run(*argv):
         capsys.readouterr()
@@ -491,6 +489,14 @@ def cli(fresh, tmp_path, monkeypatch, capsys):
         captured = capsys.readouterr()
         return code, captured.out + captured.err
 
+    return run
+
+
+@pytest.fixture
+def cli(fresh, tmp_path, monkeypatch, capsys):
+    """`finbot ...` in-process against a gathered copy; returns run(*argv) -> (code, output)."""
+    url, engine = fresh
+    run = _cli_runner(url, tmp_path, monkeypatch, capsys)
     run.engine = engine
     return run
 
@@ -682,21 +688,11 @@ def serving_ci(engine, ci_model, ci_report, models_dir: Path) -> registry.Versio
 @pytest.fixture
 def retrain_home(chats, tmp_path, monkeypatch, capsys, ci_model, ci_report, nlu_copy):
     """A data folder with the ci model serving and a gathered, partly reviewed queue; run(*argv) -> (code, out)."""
-    from api.cli import main
-
     url = copy_sqlite(chats[0], tmp_path / "finbot.db")
     engine = open_database(url)
     migrate(engine)
     serving_ci(engine, ci_model, ci_report, tmp_path / "models")
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("FINBOT_DATA_DIR", str(tmp_path))
-
-    def run(*argv):
-        capsys.readouterr()
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return code, captured.out + captured.err
-
+    run = _cli_runner(url, tmp_path, monkeypatch, capsys)
     run.engine, run.home = engine, tmp_path
     return run
 
