@@ -6,6 +6,7 @@ bot.tuning; this module reads options, settings and prints.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import time
 from datetime import datetime, timezone
@@ -33,7 +34,7 @@ training data and registered as a candidate version (--no-register to skip).
 
 EXAMPLES = """\
 examples:
-  finbot tune --trials 20 --budget 60                 the full search (about an hour on 2 cores)
+  finbot tune --trials 20 --budget 60                 the full search (about an hour on 2 cores, 2 workers)
   finbot tune --trials 3 --budget 5 --study smoke     a quick look
   finbot tune --trials 10 --budget 60 --storage postgresql://tuner@db:5432/finbot   one of several machines
   finbot tune --trials 0                              only print the report of the stored study
@@ -54,6 +55,9 @@ def add_tune_command(commands) -> None:
     tune.add_argument("--study", help=f"study name; reused = resumed (default {DEFAULT_STUDY}-<fingerprint of the "
                                       "training data>: the same data resumes, changed data starts anew)")
     tune.add_argument("--storage", help="Optuna storage URL (default: derived from DATABASE_URL, see above)")
+    tune.add_argument("--workers", type=int, default=_default_workers(), metavar="N",
+                      help="trials run at once in this machine's processes, sharing the quota and the budget "
+                           f"(default: the number of CPU cores, at most {MAX_DEFAULT_WORKERS}: {_default_workers()} here)")
     tune.add_argument("--space", help="search-space file (default bot/tuning/search_space.yml)")
     tune.add_argument("--out-dir", help="folder for tuned.yml / tuned_ensemble.yml (default bot/configs)")
     tune.add_argument("--report", help="write the report here (and JSON beside it; default "
@@ -62,6 +66,13 @@ def add_tune_command(commands) -> None:
                       help="do not train and register the chosen configuration")
     tune.add_argument("--check", action="store_true", help="validate the search space and the storage; train nothing")
     tune.set_defaults(func=cmd_tune)
+
+
+MAX_DEFAULT_WORKERS = 2   # each worker holds its own TensorFlow models (about 2 GB at the search space's largest)
+
+
+def _default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
 
 
 def cmd_tune(args) -> int:
@@ -89,21 +100,22 @@ def cmd_tune(args) -> int:
         storage.engine.dispose()
         print(f"storage ok: {storage.engine.url.render_as_string()}")
         return 0
-    if args.trials < 0 or args.budget <= 0:
-        print("--trials must be >= 0 and --budget > 0", flush=True)
+    if args.trials < 0 or args.budget <= 0 or args.workers < 1:
+        print("--trials must be >= 0, --budget > 0 and --workers >= 1", flush=True)
         return 2
 
     from bot.runtime import quiet_rasa_logs
 
     quiet_rasa_logs()
-    print(f"tuning: up to {args.trials} trials in {args.budget:g} min "
+    print(f"tuning: up to {args.trials} trials in {args.budget:g} min with {args.workers} worker(s) "
           f"({space.folds}-fold CV on the training data)", flush=True)
     # SIGTERM (kill, a Kubernetes pod stopping) ends the run like Ctrl-C: the running trial is recorded as failed.
     previous_handler = signal.signal(signal.SIGTERM, _interrupt)
     try:
         result = tune(space, args.trials, args.budget, storage_url, study_name=args.study,
                       out_dir=Path(args.out_dir) if args.out_dir else None, log=lambda line: print(line, flush=True),
-                      evaluate_ensemble=args.trials > 0, tensorboard_dir=settings.data_dir / "tensorboard")
+                      evaluate_ensemble=args.trials > 0, tensorboard_dir=settings.data_dir / "tensorboard",
+                      workers=args.workers)
     except TuningError as error:
         print(error, flush=True)
         return 2

@@ -49,7 +49,8 @@ def _load_bot(app: FastAPI, settings: ApiSettings) -> None:
         log.warning("no trained model in %s: chat is unavailable until `finbot train`", settings.models_dir)
         return
     use_service(app.state.service)
-    runtime = BotRuntime(model, tracker_store=make_tracker_store(settings.effective_database_url),
+    runtime = BotRuntime(model, tracker_store=make_tracker_store(settings.effective_database_url,
+                                                                 cached_conversations=settings.tracker_cache_size),
                          lock_store=make_lock_store(settings.redis_url))
     app.state.chat = ChatService(runtime)
     log.info("serving model %s", model)

@@ -197,12 +197,22 @@ def _index_of_latest_user_message(tracker) -> int:
     return 0
 
 
-def make_tracker_store(database_url: str, domain=None):
-    """Rasa's SQL tracker store on our database (table ``events``, created by Rasa)."""
+def make_tracker_store(database_url: str, domain=None, cached_conversations: int = 0):
+    """Rasa's SQL tracker store on our database (table ``events``, created by Rasa).
+
+    ``cached_conversations`` > 0: the serving variant that keeps that many
+    conversations in memory between turns, checked against the database
+    on every message (bot/tracker_cache.py).
+    """
     from rasa.core.tracker_store import SQLTrackerStore
     from sqlalchemy import event
 
-    store = SQLTrackerStore(domain=domain, host=database_url)
+    from bot.tracker_cache import CachingSQLTrackerStore
+
+    if cached_conversations > 0:
+        store = CachingSQLTrackerStore(domain=domain, host=database_url, cached_conversations=cached_conversations)
+    else:
+        store = SQLTrackerStore(domain=domain, host=database_url)
     if store.engine.dialect.name == "sqlite":
         from recommender.store.db import _sqlite_pragmas
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import uuid
 from collections import defaultdict
 
@@ -316,6 +317,23 @@ def test_the_study_resumes_from_storage(tiny_study, tiny_pairs):
     other_data = tiny_pairs[: len(tiny_pairs) // 2]
     with pytest.raises(TuningError, match="other training data"):
         open_study("tiny", open_storage(storage_url), tiny_space(), data_fingerprint(other_data, tiny_space()))
+
+
+def test_two_workers_share_the_trial_quota_and_run_trials_side_by_side(tmp_path, tiny_pairs):
+    """`finbot tune --workers 2`: this process and a spawned one ask the same study; the quota of 3 holds."""
+    lines = []
+    result = tune(tiny_space(finbot_tf={"epochs": {"low": 6, "high": 12}, "encoder": "cnn", "char_filters": 16,
+                                        "word_filters": 16, "random_seed": 42}),
+                  trials=3, budget_minutes=20, storage_url=f"sqlite:///{tmp_path / 's.db'}", study_name="pair",
+                  out_dir=tmp_path / "configs", pairs=tiny_pairs, log=lines.append, workers=2)
+    trials = result.study.get_trials()
+    assert len(trials) == 3 and result.trials_run == [0, 1, 2] and not result.stopped_by_budget
+    assert {t.state.name for t in trials} <= {"COMPLETE", "PRUNED"}
+    workers = {t.user_attrs["worker"] for t in trials}
+    assert len(workers) == 2, workers      # both processes ran trials (each trial takes far longer than a spawn)
+    assert f"{socket.gethostname()}:{os.getpid()}" in workers
+    assert lines[0].startswith("2 workers: this process and 1 spawned")
+    assert result.chosen and (tmp_path / "configs" / "tuned.yml").exists()
 
 
 def test_the_time_budget_stops_the_study_cleanly(tmp_path, tiny_pairs):
