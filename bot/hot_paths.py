@@ -17,7 +17,15 @@ turn in a long conversation; 14% of a turn's CPU once (1) was fixed).
 ``install()`` looks the name up in a table built once, and walks the
 subclasses as before for a name the table does not know.
 
-Behaviour is unchanged: tests/test_hot_paths.py compares both ways.
+3. Choosing an FAQ answer for messages that are not FAQ questions. The
+ResponseSelector (``retrieval_intent: faq``) ran its TensorFlow model on every
+message, about 15% of a turn, while only a message whose intent is ``faq``
+ever uses its choice (``utter_faq``). ``install()`` runs it for those
+messages (and for all of them when a selector has no retrieval intent or no
+intent was classified before it); other messages pass through without a
+``response_selector`` entry in their parse data.
+
+Behaviour is unchanged otherwise: tests/test_hot_paths.py compares both ways.
 """
 from __future__ import annotations
 
@@ -28,12 +36,14 @@ from typing import Any, Dict, Text
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
+from rasa.nlu.selectors.response_selector import ResponseSelector
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event
 from rasa.shared.utils.common import all_subclasses
 
 _RASA_VALIDATE = RemoteAction.__dict__["_validate_action_result"]
 _RASA_RESOLVE = Event.__dict__["resolve_by_type"]
+_RASA_SELECT = ResponseSelector.__dict__["process"]
 _lock = threading.Lock()
 
 
@@ -71,11 +81,26 @@ def _resolve_by_type(type_name, default=None):
     return _RASA_RESOLVE.__func__(type_name, default)  # unknown here: Rasa's own answer (default or error)
 
 
+def _needs_response(selector: ResponseSelector, message) -> bool:
+    wanted = selector.retrieval_intent
+    intent = (message.get("intent") or {}).get("name")
+    return not wanted or intent is None or intent == wanted
+
+
+def _select_responses(self, messages):
+    """Rasa's selection for the messages that can use it; the others unchanged."""
+    asking = [message for message in messages if _needs_response(self, message)]
+    if asking:
+        _RASA_SELECT(self, asking)
+    return messages
+
+
 def install() -> None:
-    """Both shortcuts for every agent in this process (idempotent)."""
+    """The three shortcuts for every agent in this process (idempotent)."""
     with _lock:
         RemoteAction._validate_action_result = _validate_action_result
         Event.resolve_by_type = staticmethod(_resolve_by_type)
+        ResponseSelector.process = _select_responses
 
 
 def uninstall() -> None:
@@ -83,3 +108,4 @@ def uninstall() -> None:
     with _lock:
         RemoteAction._validate_action_result = _RASA_VALIDATE
         Event.resolve_by_type = _RASA_RESOLVE
+        ResponseSelector.process = _RASA_SELECT

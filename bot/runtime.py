@@ -214,11 +214,21 @@ def make_tracker_store(database_url: str, domain=None, cached_conversations: int
     else:
         store = SQLTrackerStore(domain=domain, host=database_url)
     if store.engine.dialect.name == "sqlite":
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import sessionmaker
+        from sqlalchemy.pool import QueuePool
+
         from recommender.store.db import _sqlite_pragmas
 
-        # Same WAL and busy timeout as our own engine, so workers wait instead of failing.
-        event.listen(store.engine, "connect", _sqlite_pragmas)
+        # SQLAlchemy 1.4 opens a new SQLite connection per session (NullPool), and each new
+        # connection runs our pragmas: three times a turn. A pool keeps them open. Same WAL
+        # and busy timeout as our own engine, so workers wait instead of failing.
+        url = store.engine.url
         store.engine.dispose()
+        store.engine = create_engine(url, poolclass=QueuePool, pool_size=4,
+                                     connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(store.engine, "connect", _sqlite_pragmas)
+        store.sessionmaker = sessionmaker(bind=store.engine)
     return store
 
 

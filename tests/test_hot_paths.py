@@ -74,3 +74,32 @@ def test_a_tracker_reads_back_the_same_with_the_lookup_table():
     hot_paths.install()
     ours = DialogueStateTracker.from_dict("c", dumped).events
     assert list(ours) == list(theirs) == events
+
+
+def test_the_faq_answer_is_chosen_only_for_faq_questions(ci_model):
+    """The ResponseSelector's choice is the same as Rasa's for an FAQ question, and skipped for the rest."""
+    import asyncio
+
+    from rasa.core.agent import Agent
+
+    questions = ["赎回多久到账", "how long does a redemption take"]
+    others = ["我卡里还有多少钱", "what's my balance"]
+
+    async def parse_all(agent, texts):
+        return [await agent.parse_message(text) for text in texts]
+
+    # A loaded graph keeps the component methods it found at load time: one agent each way.
+    hot_paths.uninstall()
+    theirs = asyncio.run(parse_all(Agent.load(str(ci_model)), questions + others))
+    hot_paths.install()
+    ours = asyncio.run(parse_all(Agent.load(str(ci_model)), questions + others))
+
+    for mine, rasas in zip(ours, theirs):
+        assert mine["intent"] == rasas["intent"] and mine["entities"] == rasas["entities"]
+    for mine, rasas in zip(ours[:2], theirs[:2]):
+        assert rasas["intent"]["name"] == "faq"
+        assert mine["response_selector"] == rasas["response_selector"]
+        assert mine["response_selector"]["faq"]["response"]["intent_response_key"] == "faq/redemption_time"
+    for mine, rasas in zip(ours[2:], theirs[2:]):
+        assert rasas["intent"]["name"] != "faq" and "faq" in rasas["response_selector"]
+        assert "response_selector" not in mine
