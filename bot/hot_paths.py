@@ -19,7 +19,7 @@ subclasses as before for a name the table does not know.
 
 3. Choosing an FAQ answer for messages that are not FAQ questions. The
 ResponseSelector (``retrieval_intent: faq``) ran its TensorFlow model on every
-message, about 15% of a turn, while only a message whose intent is ``faq``
+message, about 13% of a turn in a profile, while only a message whose intent is ``faq``
 ever uses its choice (``utter_faq``). ``install()`` runs it for those
 messages (and for all of them when a selector has no retrieval intent or no
 intent was classified before it); other messages pass through without a

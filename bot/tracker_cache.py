@@ -2,7 +2,7 @@
 
 Stock SQLTrackerStore reads every event of the conversation session back from
 the database and replays them into a new tracker on every message, then
-counts them again to know which events to insert: about a third of a turn's
+counts them again to know which events to insert: about a fifth of a turn's
 CPU on our serving benchmark. Here a worker keeps the tracker it just saved
 and hands it out again on the next message of that conversation, after one
 indexed query proves the database has not moved on: the newest event id for
