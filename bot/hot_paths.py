@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
-from typing import Any, Dict, Text
+from typing import Any, Dict, List, Text
 
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
@@ -39,6 +39,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.nlu.selectors.response_selector import ResponseSelector
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event
+from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.utils.common import all_subclasses
 
 _RASA_VALIDATE = RemoteAction.__dict__["_validate_action_result"]
@@ -81,14 +82,18 @@ def _resolve_by_type(type_name, default=None):
     return _RASA_RESOLVE.__func__(type_name, default)  # unknown here: Rasa's own answer (default or error)
 
 
-def _needs_response(selector: ResponseSelector, message) -> bool:
+def _needs_response(selector: ResponseSelector, message: Message) -> bool:
     wanted = selector.retrieval_intent
     intent = (message.get("intent") or {}).get("name")
     return not wanted or intent is None or intent == wanted
 
 
-def _select_responses(self, messages):
-    """Rasa's selection for the messages that can use it; the others unchanged."""
+def _select_responses(self, messages: List[Message]) -> List[Message]:
+    """Rasa's selection for the messages that can use it; the others unchanged.
+
+    Annotated as Rasa's own: its graph validation reads these types whenever a
+    model is trained or loaded with this installed.
+    """
     asking = [message for message in messages if _needs_response(self, message)]
     if asking:
         _RASA_SELECT(self, asking)

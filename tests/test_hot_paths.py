@@ -103,3 +103,15 @@ def test_the_faq_answer_is_chosen_only_for_faq_questions(ci_model):
     for mine, rasas in zip(ours[2:], theirs[2:]):
         assert rasas["intent"]["name"] != "faq" and "faq" in rasas["response_selector"]
         assert "response_selector" not in mine
+
+
+def test_the_response_selector_keeps_rasas_types_for_graph_validation():
+    """Rasa validates a component's annotated types whenever it trains or loads a model with it."""
+    from rasa.engine.validation import _get_parameter_information
+    from rasa.nlu.selectors.response_selector import ResponseSelector
+
+    hot_paths.uninstall()
+    theirs = _get_parameter_information(ResponseSelector, "process")
+    hot_paths.install()
+    assert ResponseSelector.process is not hot_paths._RASA_SELECT
+    assert _get_parameter_information(ResponseSelector, "process") == theirs
