@@ -37,8 +37,6 @@ another retrain is running (nothing was done).
 """
 
 
-
-
 def _since(value: str | None):
     if not value:
         return None

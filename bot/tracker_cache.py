@@ -80,20 +80,20 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             await super().save(tracker)     # not ours to account for: Rasa's way (it counts what is stored)
             return
         events = list(tracker.events)
-        last_event_id = self._save_events(sender_id, events[lent.stored:]) or lent.last_event_id
-        if last_event_id is None:
-            last_event_id = self._last_event_id(sender_id)
-        with self._guard:
-            self._kept[sender_id] = _Kept(tracker, last_event_id, len(events))
-            self._kept.move_to_end(sender_id)
-            while len(self._kept) > self.cached_conversations:
-                self._kept.popitem(last=False)
+        last_event_id = (self._save_events(sender_id, events[lent.stored:]) or lent.last_event_id
+                         or self._last_event_id(sender_id))   # ids start at 1: None means not known yet
+        self._put(self._kept, sender_id, _Kept(tracker, last_event_id, len(events)))
 
     def _lend(self, sender_id: str, kept: _Kept) -> None:
+        self._put(self._lent, sender_id, kept)   # bounded too: turns that failed never give theirs back
+
+    def _put(self, entries: "OrderedDict[str, _Kept]", sender_id: str, kept: _Kept) -> None:
+        """Newest last; the least recently used conversations go past ``cached_conversations``."""
         with self._guard:
-            self._lent[sender_id] = kept
-            while len(self._lent) > self.cached_conversations:   # turns that failed never give theirs back
-                self._lent.popitem(last=False)
+            entries[sender_id] = kept
+            entries.move_to_end(sender_id)
+            while len(entries) > self.cached_conversations:
+                entries.popitem(last=False)
 
     def _last_event_id(self, sender_id: str) -> Optional[int]:
         import sqlalchemy as sa

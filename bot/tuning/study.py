@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import multiprocessing
 import os
 import socket
 import statistics
@@ -224,7 +225,7 @@ def tune(space: SearchSpace, trials: int, budget_minutes: float, storage_url: st
                 storage_url, fingerprint)
         else:
             result.stopped_by_budget = _run_trials(study, space, template, pairs, budget, log, tensorboard_dir,
-                                                   _Quota(trials), run_id)
+                                                   multiprocessing.Value("i", trials), run_id)
         result.trials_run = sorted(t.number for t in study.get_trials(deepcopy=False)
                                    if t.user_attrs.get("run") == run_id)
         complete = _complete_by_value(study)
@@ -257,33 +258,22 @@ class _Budget:
         return self.clock() + last_fold_seconds <= self.deadline
 
 
-class _Quota:
-    """How many more trials this run may start; shared by the workers (a multiprocessing Value there)."""
-
-    def __init__(self, trials: int, shared=None):
-        self.shared = shared
-        self.left = trials
-
-    def take(self) -> bool:
-        if self.shared is None:
-            if self.left <= 0:
-                return False
-            self.left -= 1
-            return True
-        with self.shared.get_lock():
-            if self.shared.value <= 0:
-                return False
-            self.shared.value -= 1
-            return True
+def _take_trial(quota) -> bool:
+    """Take one trial from this run's quota (a multiprocessing Value, shared by the workers); False when none left."""
+    with quota.get_lock():
+        if quota.value <= 0:
+            return False
+        quota.value -= 1
+        return True
 
 
 def _run_trials(study, space: SearchSpace, template: dict, pairs: list, budget: _Budget, log,
-                tensorboard_dir: Optional[Path], quota: _Quota, run_id: str) -> bool:
+                tensorboard_dir: Optional[Path], quota, run_id: str) -> bool:
     """One worker's loop: trials while the quota and the budget last. Returns whether the budget stopped it."""
     while True:
         if not budget.fits(space.folds):
             return True
-        if not quota.take():
+        if not _take_trial(quota):
             return False
         _, stopped = _run_trial(study, space, template, pairs, budget, log, tensorboard_dir, run_id)
         if stopped:
@@ -294,8 +284,6 @@ def _run_with_workers(workers: int, study, space: SearchSpace, template: dict, p
                       tensorboard_dir: Optional[Path], trials: int, run_id: str, storage_url: str,
                       fingerprint: str) -> bool:
     """This process's loop plus ``workers - 1`` spawned ones; returns whether the budget stopped any of them."""
-    import multiprocessing
-
     context = multiprocessing.get_context("spawn")   # TensorFlow and fork do not mix
     quota = context.Value("i", trials)
     stopped = context.Value("b", 0)
@@ -313,7 +301,7 @@ def _run_with_workers(workers: int, study, space: SearchSpace, template: dict, p
             ready.wait(timeout=max(1.0, min(600.0, budget.deadline - budget.clock())))
         except threading.BrokenBarrierError:
             log("a worker did not start in time; going on with those that did")
-        mine = _run_trials(study, space, template, pairs, budget, log, tensorboard_dir, _Quota(trials, quota), run_id)
+        mine = _run_trials(study, space, template, pairs, budget, log, tensorboard_dir, quota, run_id)
         for child in children:
             child.join()
     except BaseException:
@@ -364,7 +352,7 @@ def _worker_main(index: int, space: SearchSpace, template: dict, pairs: Optional
     try:
         with _private_rasa_cache():
             if _run_trials(study, space, template, pairs, _Budget(deadline, time.monotonic), log, tensorboard_dir,
-                           _Quota(0, quota), run_id):
+                           quota, run_id):
                 stopped.value = 1
     except KeyboardInterrupt:
         return
