@@ -51,7 +51,7 @@ def _load_bot(app: FastAPI, settings: ApiSettings) -> None:
     use_service(app.state.service)
     runtime = BotRuntime(model, tracker_store=make_tracker_store(settings.effective_database_url,
                                                                  cached_conversations=settings.tracker_cache_size),
-                         lock_store=make_lock_store(settings.redis_url))
+                         lock_store=make_lock_store(settings.redis_url), parse_cache_size=settings.parse_cache_size)
     app.state.chat = ChatService(runtime)
     log.info("serving model %s", model)
 

@@ -9,6 +9,7 @@ component falls back to its usual clock (config, FINBOT_TODAY, the real date).
 """
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
@@ -30,3 +31,14 @@ def today_is(day: date) -> Iterator[None]:
         yield
     finally:
         _today.reset(token)
+
+
+def environment_today() -> date:
+    """FINBOT_TODAY if set (demo data, benchmarks), else the server's date."""
+    configured = os.environ.get("FINBOT_TODAY")
+    return date.fromisoformat(configured) if configured else date.today()
+
+
+def current_day() -> date:
+    """The day a message is read on: the conversation's fixed date, else ``environment_today()``."""
+    return fixed_today() or environment_today()

@@ -276,6 +276,7 @@ def parse_batch(model_path: Path, texts: list[str], timed: Iterable[str] = ()) -
     from rasa.shared.core.trackers import DialogueStateTracker
 
     from bot import model_loading
+    from bot.batch_inference import batched_diet
     from bot.runtime import quiet_rasa_logs
 
     quiet_rasa_logs()
@@ -283,10 +284,11 @@ def parse_batch(model_path: Path, texts: list[str], timed: Iterable[str] = ()) -
     agent = Agent.load(str(model_path))
     processor = agent.processor
     target = processor.model_metadata.nlu_target
-    messages = processor.graph_runner.run(
-        inputs={PLACEHOLDER_MESSAGE: [UserMessage(text) for text in texts],
-                PLACEHOLDER_TRACKER: DialogueStateTracker.from_events("batch", [])},
-        targets=[target])[target]
+    with batched_diet():    # DIET, too, runs its model on many messages at once (bot/batch_inference.py)
+        messages = processor.graph_runner.run(
+            inputs={PLACEHOLDER_MESSAGE: [UserMessage(text) for text in texts],
+                    PLACEHOLDER_TRACKER: DialogueStateTracker.from_events("batch", [])},
+            targets=[target])[target]
     parses = []
     for message in messages:
         parse = {"text": "", "intent": {"name": None, "confidence": 0.0}, "entities": []}

@@ -40,6 +40,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
 from bot import registry, review
+from bot.clock import environment_today
 from bot.training import PROJECT_ROOT, config_path, training_fingerprint
 
 _RETRAIN_LOCK_KEY = 0x4642524554524E  # "FBRETRN": advisory lock id of `finbot retrain` on PostgreSQL
@@ -224,7 +225,7 @@ def run_conversation_suite(model: Path, paths, today: Optional[date] = None, job
     """The conversation tests against ``model`` in-process: {passed, failed, details}."""
     from bot.conversation_tests import InProcessBot, run_suite
 
-    today = today or date.fromisoformat(os.environ.get("FINBOT_TODAY") or date.today().isoformat())
+    today = today or environment_today()
     outcome = run_suite([Path(p) for p in paths], InProcessBot(model, default_today=today), jobs=jobs,
                         out=lambda _line: None)
     failed = [f"{r.conversation.where} {r.conversation.name}" for r in outcome.failed]

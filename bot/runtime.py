@@ -28,7 +28,7 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection as SdkRejection
 from rasa_sdk.interfaces import ActionNotFoundException
 
-from bot import hot_paths, model_loading
+from bot import hot_paths, model_loading, parse_cache
 
 ACTIONS_PACKAGE = "bot.actions"
 
@@ -112,9 +112,10 @@ class BotRuntime:
     (Redis across workers, in memory within one).
     """
 
-    def __init__(self, model_path: Path, tracker_store=None, lock_store=None) -> None:
+    def __init__(self, model_path: Path, tracker_store=None, lock_store=None, parse_cache_size: int = 0) -> None:
         self.tracker_store = tracker_store
         self.lock_store = lock_store
+        self.parse_cache_size = parse_cache_size    # texts whose parse each loaded model reuses (bot/parse_cache.py)
         self.model_path = Path(model_path)
         self.agent = self._load_warm(self.model_path)
 
@@ -136,6 +137,7 @@ class BotRuntime:
                 asyncio.run(agent.handle_text(text, sender_id="~warm-up"))
         finally:
             processor.tracker_store = real_store
+        parse_cache.install(processor, self.parse_cache_size)
         return agent
 
     async def handle(self, text: str, conversation_id: str, metadata: Optional[Dict[str, Any]] = None,

@@ -84,7 +84,6 @@ phrasings the model never saw still fill the slots.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from datetime import date
 from typing import Any, Dict, List, Optional, Text
@@ -106,7 +105,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.clock import fixed_today
+from bot.clock import environment_today, fixed_today
 from bot.normalise.amounts import find_amounts, parse_money
 from bot.normalise.funds import candidates, find_fund_codes, resolve_fund
 from bot.normalise.horizons import find_horizons, parse_horizon_months
@@ -204,7 +203,7 @@ class FinbotEntityNormalizer(GraphComponent, EntityExtractorMixin):
             return conversation_day
         if self._today is not None:
             return self._today
-        return _configured_date(os.environ.get("FINBOT_TODAY")) or date.today()
+        return environment_today()
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Normalises each message's entities in place and adds the ones missed."""
