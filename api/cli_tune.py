@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -80,6 +79,7 @@ def cmd_tune(args) -> int:
     from bot.tuning.pipeline import TemplateError, read_template
     from bot.tuning.report import render, to_json
     from bot.tuning.search_space import SearchSpaceError, load_search_space
+    from bot.tuning.interrupts import sigterm_interrupts
     from bot.tuning.study import TuningError, open_storage, tune, tuning_storage_url
 
     settings = get_api_settings()
@@ -110,12 +110,12 @@ def cmd_tune(args) -> int:
     print(f"tuning: up to {args.trials} trials in {args.budget:g} min with {args.workers} worker(s) "
           f"({space.folds}-fold CV on the training data)", flush=True)
     # SIGTERM (kill, a Kubernetes pod stopping) ends the run like Ctrl-C: the running trial is recorded as failed.
-    previous_handler = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        result = tune(space, args.trials, args.budget, storage_url, study_name=args.study,
-                      out_dir=Path(args.out_dir) if args.out_dir else None, log=lambda line: print(line, flush=True),
-                      evaluate_ensemble=args.trials > 0, tensorboard_dir=settings.data_dir / "tensorboard",
-                      workers=args.workers)
+        with sigterm_interrupts():
+            result = tune(space, args.trials, args.budget, storage_url, study_name=args.study,
+                          out_dir=Path(args.out_dir) if args.out_dir else None,
+                          log=lambda line: print(line, flush=True), evaluate_ensemble=args.trials > 0,
+                          tensorboard_dir=settings.data_dir / "tensorboard", workers=args.workers)
     except TuningError as error:
         print(error, flush=True)
         return 2
@@ -123,8 +123,6 @@ def cmd_tune(args) -> int:
         print("interrupted: the running trial is recorded as failed, finished trials stay in the study; "
               "run the same command again to resume", flush=True)
         return 130
-    finally:
-        signal.signal(signal.SIGTERM, previous_handler)
     text = render(result)
     print("\n" + text, flush=True)
     report = Path(args.report) if args.report else settings.data_dir / "tuning" / \
@@ -136,10 +134,6 @@ def cmd_tune(args) -> int:
     if result.chosen and args.register and args.trials > 0:
         return _register(result.written[result.chosen], settings)
     return 0
-
-
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _register(config_file: Path, settings) -> int:

@@ -48,6 +48,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Optional
 
+from bot.tuning.interrupts import caught, sigterm_interrupts
 from bot.tuning.objective import cross_validate_stack
 from bot.tuning.pipeline import ensemble_of, rasa_config, read_template, stack_of, write_config
 from bot.tuning.search_space import SearchSpace
@@ -305,6 +306,7 @@ def _run_with_workers(workers: int, study, space: SearchSpace, template: dict, p
         for child in children:
             child.join()
     except BaseException:
+        caught()                 # a SIGTERM re-sent now must not cut the clean-up short
         for child in children:   # SIGTERM: each records its running trial as failed (see _worker_main)
             if child.is_alive():
                 child.terminate()
@@ -324,14 +326,8 @@ def _worker_main(index: int, space: SearchSpace, template: dict, pairs: Optional
 
     The deadline is a time.monotonic() value: one clock for every process on the machine (Linux).
     """
-    import signal
-
     from bot.runtime import quiet_rasa_logs
 
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, interrupt)
     os.environ.pop("RASA_CACHE_DIRECTORY", None)   # the parent's cache is its own; two writers would clash
     quiet_rasa_logs()
     if pairs is None:
@@ -350,11 +346,12 @@ def _worker_main(index: int, space: SearchSpace, template: dict, pairs: Optional
         print(f"[worker {index}] {line}", flush=True)
 
     try:
-        with _private_rasa_cache():
+        with sigterm_interrupts(), _private_rasa_cache():
             if _run_trials(study, space, template, pairs, _Budget(deadline, time.monotonic), log, tensorboard_dir,
                            quota, run_id):
                 stopped.value = 1
     except KeyboardInterrupt:
+        caught()
         return
     finally:
         storage.remove_session()
@@ -427,6 +424,7 @@ def _cross_validate_trial(study, trial, space: SearchSpace, template: dict, pair
                     state, note = TrialState.PRUNED, "budget"
                     break
     except KeyboardInterrupt:
+        caught()
         trial.set_user_attr("note", "interrupted")
         study.tell(trial, state=TrialState.FAIL)
         raise
