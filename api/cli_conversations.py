@@ -10,6 +10,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from bot.clock import environment_today
+
 DEFAULT_PATHS = ["tests/conversations"]
 
 DESCRIPTION = """\
@@ -93,7 +95,7 @@ def cmd_test_conversations(args) -> int:
         if model is None:
             return 2
         try:
-            today = date.fromisoformat(args.today or os.environ.get("FINBOT_TODAY") or date.today().isoformat())
+            today = date.fromisoformat(args.today) if args.today else environment_today()
         except ValueError:
             print(f"error: --today must be YYYY-MM-DD, not {args.today!r}", file=sys.stderr)
             return 2
