@@ -3,13 +3,20 @@
 Rasa's ``DIETClassifier.process`` runs the TensorFlow model once per message
 (a batch of one) even when the graph hands it thousands: scoring one tuning
 fold of about 3,000 held-back messages spent a minute there, 15% of the
-fold, profiled with cProfile. ``batched_diet()`` makes DIET run its model on
+fold, profiled with cProfile. ``batched_diet(graph_runner)`` makes the DIET
+nodes of one loaded model run their model on
 ``BATCH_SIZE`` messages at a time and then reads each message's slice of
 the output with Rasa's own label and entity decoding, so intents,
 confidences and entities are those of one-at-a-time prediction (up to float
 rounding in the batched matrix products; tests/test_batch_inference.py
 compares both). Subclasses with their own ``process`` (ResponseSelector)
 are untouched.
+
+It acts on a loaded graph's nodes, not on the class: a Rasa graph node takes
+its component's function when the model is loaded (``GraphNode._fn``), so
+patching ``DIETClassifier.process`` afterwards changes nothing (it did not,
+in the 2026-11-29 version of this module: tuning folds still predicted one
+message at a time).
 """
 from __future__ import annotations
 
@@ -64,11 +71,23 @@ def _process_in_batches(self: DIETClassifier, messages: List[Message]) -> List[M
     return messages
 
 
+def _diet_nodes(graph_runner) -> list:
+    """The graph nodes that run Rasa's own ``DIETClassifier.process`` (not a subclass's own)."""
+    return [node for node in graph_runner._instantiated_nodes.values()
+            if node._fn_name == "process" and node._fn is _RASA_PROCESS
+            and isinstance(node._component, DIETClassifier)]
+
+
 @contextmanager
-def batched_diet() -> Iterator[None]:
-    """Within this block, DIET processes the messages it is given in batches (this process only)."""
-    DIETClassifier.process = _process_in_batches
+def batched_diet(graph_runner) -> Iterator[int]:
+    """Within this block, the DIET nodes of ``graph_runner`` (a loaded model's
+    ``processor.graph_runner``) process their messages in batches; yields how many
+    nodes that is. Other models, and this one after the block, are untouched."""
+    nodes = _diet_nodes(graph_runner)
+    for node in nodes:
+        node._fn = _process_in_batches
     try:
-        yield
+        yield len(nodes)
     finally:
-        DIETClassifier.process = _RASA_PROCESS
+        for node in nodes:
+            node._fn = _RASA_PROCESS

@@ -307,7 +307,7 @@ def parse_batch(model_path: Path, texts: list[str], timed: Iterable[str] = ()) -
     agent = Agent.load(str(model_path))
     processor = agent.processor
     target = processor.model_metadata.nlu_target
-    with batched_diet():    # DIET, too, runs its model on many messages at once (bot/batch_inference.py)
+    with batched_diet(processor.graph_runner):   # DIET, too, runs its model on many messages at once
         messages = processor.graph_runner.run(
             inputs={PLACEHOLDER_MESSAGE: [UserMessage(text) for text in texts],
                     PLACEHOLDER_TRACKER: DialogueStateTracker.from_events("batch", [])},

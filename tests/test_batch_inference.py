@@ -72,14 +72,82 @@ def test_the_best_answer_is_the_same_either_way(selector_and_messages):
         assert int(np.argmax(out["i_scores"])) == int(np.argmax(alone["i_scores"])), message.get("text")
 
 
-def test_batched_diet_patches_diet_only_inside_the_block():
-    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
-    from rasa.nlu.selectors.response_selector import ResponseSelector
+# --------------------------------------------------------------------------- on a real DIET graph node
 
-    from bot.batch_inference import _process_in_batches, batched_diet
+@pytest.fixture(scope="module")
+def diet_model(tmp_path_factory):
+    """An NLU-only model whose DIET decides intents and entities: 2 epochs on the mixed
+    training file (about a minute on 2 cores; only its behaviour matters here)."""
+    from rasa.model_training import train_nlu
 
-    rasa_diet, rasa_selector = DIETClassifier.process, ResponseSelector.process
-    with batched_diet():
-        assert DIETClassifier.process is _process_in_batches
-        assert ResponseSelector.process is rasa_selector    # it has its own process
-    assert DIETClassifier.process is rasa_diet
+    from bot.training import NLU_DATA
+
+    folder = tmp_path_factory.mktemp("diet-model")
+    config = folder / "config.yml"
+    config.write_text(
+        "language: zh\nassistant_id: diet-test\npipeline:\n"
+        "  - name: bot.components.tokenizer.MixedLanguageTokenizer\n"
+        "  - name: CountVectorsFeaturizer\n    analyzer: char_wb\n    min_ngram: 1\n    max_ngram: 3\n"
+        "  - name: DIETClassifier\n    epochs: 2\n    transformer_size: 32\n"
+        "    number_of_transformer_layers: 1\n    random_seed: 42\n", encoding="utf-8")
+    return train_nlu(str(config), str(NLU_DATA / "mixed" / "train.yml"), str(folder), fixed_model_name="diet")
+
+
+def _agent(model):
+    from bot import model_loading
+    from bot.runtime import load_agent
+
+    model_loading.install()
+    return load_agent(model)
+
+
+def test_batched_diet_swaps_the_loaded_diet_node_only_inside_the_block(diet_model, ci_model):
+    from bot.batch_inference import _RASA_PROCESS, _process_in_batches, batched_diet
+
+    runner = _agent(diet_model).processor.graph_runner
+    diet = [n for n in runner._instantiated_nodes.values() if n._fn_name == "process" and n._fn is _RASA_PROCESS]
+    assert len(diet) == 1
+    with batched_diet(runner) as swapped:
+        assert swapped == 1 and diet[0]._fn is _process_in_batches
+    assert diet[0]._fn is _RASA_PROCESS
+    # the CI model's ResponseSelector is a DIET subclass with its own process: left alone
+    with batched_diet(_agent(ci_model).processor.graph_runner) as swapped:
+        assert swapped == 0
+
+
+def test_parse_batch_runs_diet_once_per_batch_and_parses_as_one_at_a_time(diet_model):
+    import asyncio
+
+    from bot.batch_inference import BATCH_SIZE, _diet_nodes
+    from bot.evaluation import parse_batch
+
+    texts = TEXTS * 30                                    # 270 messages: three batches of at most 128
+    # parse_batch loads its own agent: count the model calls of DIET's class-level model object
+    calls = []
+    from rasa.nlu.classifiers.diet_classifier import DIET
+
+    real = DIET.run_inference
+
+    def counted(self, *args, **kwargs):
+        calls.append(kwargs.get("batch_size"))
+        return real(self, *args, **kwargs)
+
+    DIET.run_inference = counted
+    try:
+        parses, _ = parse_batch(diet_model, texts)
+    finally:
+        del DIET.run_inference                            # back to the inherited RasaModel.run_inference
+    batched_calls = [size for size in calls if size is not None]   # parse_batch's warm-up parse is one alone
+    assert batched_calls == [BATCH_SIZE, BATCH_SIZE, len(texts) - 2 * BATCH_SIZE]
+    agent = _agent(diet_model)
+    assert _diet_nodes(agent.processor.graph_runner)     # this model's DIET is what was batched
+    loop = asyncio.new_event_loop()
+    try:
+        for text, batched in zip(TEXTS, parses):
+            alone = loop.run_until_complete(agent.parse_message(text))
+            assert batched["intent"]["name"] == alone["intent"]["name"], text
+            assert batched["intent"]["confidence"] == pytest.approx(alone["intent"]["confidence"], abs=1e-4), text
+            assert [(e["entity"], e["start"], e["end"]) for e in batched["entities"]] == \
+                [(e["entity"], e["start"], e["end"]) for e in alone["entities"]], text
+    finally:
+        loop.close()
