@@ -255,22 +255,28 @@ def _row(name: str, r: LevelResult) -> str:
             f"{r.percentile(99):>8.0f} {r.errors:>7}")
 
 
-def run_benchmark(model: Path, levels: list[int], seconds: float, warm_up: float, workers: int,
-                  redis_url: str, include_stock: bool = True, out=print, promote_at: Optional[int] = None) -> dict:
-    """Start each deployment in turn (never both at once: they share two cores) and drive it."""
+def build_demo_database(path: Path) -> None:
+    """A new SQLite database at ``path``: the schema, the fund catalogue and the demo
+    personas' 12 months of data up to BENCH_TODAY."""
     from datetime import date
 
     from recommender.demo import generate_demo_data
     from recommender.seed import load_catalogue, load_demo_data
     from recommender.store.db import migrate, open_database
 
-    work = Path(tempfile.mkdtemp(prefix="finbot-bench-"))
-    template = work / "template.db"
-    engine = open_database(f"sqlite:///{template}")
+    engine = open_database(f"sqlite:///{path}")
     migrate(engine)
     load_catalogue(engine)
     load_demo_data(engine, generate_demo_data(seed=42, months=12, as_of=date.fromisoformat(BENCH_TODAY)))
     engine.dispose()
+
+
+def run_benchmark(model: Path, levels: list[int], seconds: float, warm_up: float, workers: int,
+                  redis_url: str, include_stock: bool = True, out=print, promote_at: Optional[int] = None) -> dict:
+    """Start each deployment in turn (never both at once: they share two cores) and drive it."""
+    work = Path(tempfile.mkdtemp(prefix="finbot-bench-"))
+    template = work / "template.db"
+    build_demo_database(template)
     if workers > 1 and not _redis_reachable(redis_url):
         out(f"Redis not reachable at {redis_url}: running our server with 1 worker")
         workers = 1

@@ -30,6 +30,7 @@ examples:
   finbot bench import --rows 1000000   measure import speed
   finbot bench recommend               one customer's recommendation latency (p50/p95)
   finbot bench features                batch feature throughput over 100,000 customers
+  finbot bench turn --profile 40       one chat turn's cost in process, and where it goes
 
 settings come from the environment: DATABASE_URL (default: SQLite file in
 FINBOT_DATA_DIR, default ./data), FINBOT_HOST, FINBOT_PORT, FINBOT_WORKERS.
@@ -354,6 +355,16 @@ def cmd_bench(args) -> int:
                       redis_url=settings.redis_url or "redis://127.0.0.1:6379/1", include_stock=args.stock,
                       out=_print, promote_at=args.promote_at)
         return 0
+    if args.target == "turn":
+        from api.bench_turn import run_turn_benchmark
+
+        settings = _settings()
+        model = _model_to_use(args, settings)
+        if model is None:
+            return 2
+        run_turn_benchmark(model, conversations=args.conversations, profile_rows=args.profile,
+                           parse_cache_size=settings.parse_cache_size, out=_print)
+        return 0
     if args.target == "recommend":
         return bench.bench_recommend(runs=args.runs)
     if args.target == "features":
@@ -445,15 +456,20 @@ def build_parser() -> argparse.ArgumentParser:
     compare.set_defaults(func=cmd_compare)
 
     bench = commands.add_parser("bench", help="benchmarks that print their figures")
-    bench.add_argument("target", choices=["import", "recommend", "features", "serve"],
+    bench.add_argument("target", choices=["import", "recommend", "features", "serve", "turn"],
                        help="import: rows/s of a large file; recommend: one customer's latency; "
-                            "features: batch transactions/s; serve: our server vs stock `rasa run` over REST")
+                            "features: batch transactions/s; serve: our server vs stock `rasa run` over REST; "
+                            "turn: one chat turn's cost in process (--profile: where it goes)")
     bench.add_argument("--rows", type=int, default=1_000_000, help="rows in the generated file (default 1,000,000)")
     bench.add_argument("--database-url", help="database to measure (default: a fresh SQLite file in a temp dir)")
     bench.add_argument("--keep", action="store_true", help="keep the generated file and database")
     bench.add_argument("--runs", type=int, default=200, help="recommend: timed runs (default 200)")
     bench.add_argument("--customers", type=int, default=100_000, help="features: customers (default 100,000)")
-    bench.add_argument("--model", help="serve: model archive (default: the newest)")
+    bench.add_argument("--model", help="serve, turn: model archive (default: the newest)")
+    bench.add_argument("--conversations", type=int, default=24,
+                       help="turn: scripted conversations timed (default 24, about 140 turns)")
+    bench.add_argument("--profile", type=int, default=0, metavar="N",
+                       help="turn: also print cProfile's N most expensive functions (cumulative)")
     bench.add_argument("--users", default="1,8,32", help="serve: concurrency levels (default 1,8,32)")
     bench.add_argument("--seconds", type=float, default=30, help="serve: measured seconds per level (default 30)")
     bench.add_argument("--warm-up", type=float, default=5, help="serve: unmeasured seconds per level (default 5)")

@@ -23,6 +23,7 @@ from api.model_watcher import follow_serving_model
 from api.security import AuthError, load_token_secret
 from api.settings import ApiSettings, get_api_settings
 from api.socket_channel import create_socket_server
+from bot.actions.context import use_service
 from recommender.service import CatalogueMissing, RecommenderService, UnknownCustomer
 from recommender.store.db import open_database
 from recommender.version import code_version
@@ -76,8 +77,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         from bot.runtime import new_action_executor
 
-        app.state.engine = open_database(settings.effective_database_url)
-        app.state.service = RecommenderService(app.state.engine, today=settings.clock())
+        app.state.engine = open_database(settings.effective_database_url, keep_connections=True)
+        app.state.service = RecommenderService(app.state.engine, today=settings.clock(),
+                                               categorised_cache_size=settings.categorised_cache_size)
+        use_service(app.state.service)   # in-process actions share its engine, clock and caches
         app.state.token_secret = load_token_secret(settings.token_secret, settings.data_dir)
         app.state.action_executor = new_action_executor()
         app.state.chat = None
@@ -87,6 +90,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         yield
         if starter is not None:
             starter.cancel()
+        use_service(None)
         app.state.engine.dispose()
 
     app = FastAPI(

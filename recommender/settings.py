@@ -25,6 +25,8 @@ class Settings(BaseSettings):
 
     # Fix "today" (YYYY-MM-DD) for demos and reproducible tests; empty = the real date.
     today: str = Field("", env="FINBOT_TODAY")
+    # Categorised transaction windows each process keeps (recommender/service.py); 0 = none.
+    categorised_cache_size: int = Field(256, env="FINBOT_CATEGORISED_CACHE_SIZE", ge=0)
 
     class Config:
         env_file = None

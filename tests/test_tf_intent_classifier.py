@@ -10,6 +10,7 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -216,6 +217,15 @@ def test_gru_encoder_learns_and_round_trips(storage, tmp_path):
     )
     # TensorBoard: per-epoch scalars, one value per epoch
     assert epoch_loss_values(tmp_path) == 15
+
+    # words are cut to the longest message (trained that way too): padding changes nothing
+    texts = ["你好", "how much did I spend last month on food and drinks", "赎回", ""]
+    chars, words = classifier._encode(messages(*texts))
+    assert words.shape[1] == 12 and (words[:, -1] == 0).all()         # no message fills max_words here
+    padded = classifier._predict_fn(tf.constant(chars), tf.constant(words)).numpy()
+    np.testing.assert_allclose(classifier.predict_probabilities(messages(*texts)), padded, rtol=0, atol=1e-6)
+    alone = np.concatenate([classifier.predict_probabilities(messages(t)) for t in texts])
+    np.testing.assert_allclose(alone, padded, rtol=0, atol=1e-6)
 
 
 def epoch_loss_values(log_dir: Path) -> int:

@@ -25,8 +25,8 @@ _conversation_service: ContextVar[Optional[RecommenderService]] = ContextVar("fi
                                                                             default=None)
 
 
-def use_service(service: RecommenderService) -> None:
-    """Make actions use this service (the API server's, a test's)."""
+def use_service(service: Optional[RecommenderService]) -> None:
+    """Make actions use this service (the API server's, a test's); None: one built from the environment."""
     global _service
     _service = service
 
@@ -52,7 +52,9 @@ def service() -> RecommenderService:
             from recommender.store.db import open_database
 
             settings = get_settings()
-            _service = RecommenderService(open_database(settings.effective_database_url), today=settings.clock())
+            _service = RecommenderService(open_database(settings.effective_database_url, keep_connections=True),
+                                         today=settings.clock(),
+                                         categorised_cache_size=settings.categorised_cache_size)
         return _service
 
 

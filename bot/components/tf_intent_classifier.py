@@ -107,6 +107,24 @@ class _WordDropout(tf.keras.layers.Layer):
         return tf.where(dropped & (ids > OOV_ID), tf.ones_like(ids) * OOV_ID, ids)
 
 
+def _trim_padding(words: np.ndarray) -> np.ndarray:
+    """Word ids [n, L] without the trailing columns that are padding in every row (one column at least).
+
+    Ids are padded at the end and padding is masked everywhere in the network,
+    so the logits do not change; a GRU/LSTM runs one step per column, and most
+    messages are far shorter than ``max_words``.
+    """
+    longest = int((words > PAD_ID).sum(axis=1).max(initial=0))
+    return words[:, :max(1, longest)]
+
+
+def _trim_batch(inputs: Dict[Text, tf.Tensor], labels: tf.Tensor) -> Tuple[Dict[Text, tf.Tensor], tf.Tensor]:
+    """``_trim_padding`` for one training batch inside a tf.data pipeline."""
+    words = inputs["words"]
+    longest = tf.reduce_max(tf.reduce_sum(tf.cast(words > PAD_ID, tf.int32), axis=1))
+    return {"chars": inputs["chars"], "words": words[:, : tf.maximum(1, longest)]}, labels
+
+
 def _masked_max(values: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
     """Max over positions (axis 1) that hold a real symbol.
 
@@ -366,12 +384,16 @@ class FinbotTFIntentClassifier(IntentClassifier, GraphComponent):
             loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             metrics=["accuracy"],
         )
+        if config["encoder"] == "cnn":
+            inputs = {"x": {"chars": chars, "words": words}, "y": label_ids, "batch_size": config["batch_size"],
+                      "shuffle": True}
+        else:  # one recurrent step per word column: each batch is cut to its longest message
+            batches = tf.data.Dataset.from_tensor_slices(({"chars": chars, "words": words}, label_ids))
+            batches = batches.shuffle(len(label_ids), seed=config[RANDOM_SEED], reshuffle_each_iteration=True)
+            inputs = {"x": batches.batch(config["batch_size"]).map(_trim_batch)}
         history = self.network.fit(
-            {"chars": chars, "words": words},
-            label_ids,
-            batch_size=config["batch_size"],
+            **inputs,
             epochs=config[EPOCHS],
-            shuffle=True,
             class_weight=self._class_weights(label_ids),
             callbacks=self._callbacks(),
             verbose=0,
@@ -400,7 +422,7 @@ class FinbotTFIntentClassifier(IntentClassifier, GraphComponent):
         @tf.function(
             input_signature=[
                 tf.TensorSpec([None, config["max_chars"]], tf.int32),
-                tf.TensorSpec([None, config["max_words"]], tf.int32),
+                tf.TensorSpec([None, None], tf.int32),  # words cut to the longest message (_trim_padding)
             ]
         )
         def predict(chars: tf.Tensor, words: tf.Tensor) -> tf.Tensor:
@@ -415,7 +437,7 @@ class FinbotTFIntentClassifier(IntentClassifier, GraphComponent):
         parts = []
         for start in range(0, len(messages), _PREDICT_CHUNK):
             chars, words = self._encode(messages[start : start + _PREDICT_CHUNK])
-            parts.append(self._predict_fn(tf.constant(chars), tf.constant(words)).numpy())
+            parts.append(self._predict_fn(tf.constant(chars), tf.constant(_trim_padding(words))).numpy())
         if not parts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         return np.concatenate(parts, axis=0)

@@ -13,6 +13,7 @@ from typing import Iterator
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -32,13 +33,28 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def open_database(url: str) -> Engine:
-    """An engine for ``url``. SQLite files get their parent folder created."""
+def open_database(url: str, keep_connections: bool = False) -> Engine:
+    """An engine for ``url``. SQLite files get their parent folder created.
+
+    SQLAlchemy 1.4 opens a new connection for every use of a SQLite file (and
+    each runs the pragmas above). ``keep_connections`` keeps a pool of them
+    open instead, for long-lived serving processes (the API, the bot's
+    actions), where the churn was several SQLite connects per chat turn.
+    An open connection may hold the newest writes in the ``-wal`` file
+    until it closes: copy such a database with SQLite's backup API, not
+    as a file, while that process runs.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        in_memory = not parsed.database or parsed.database == ":memory:"
+        if not in_memory:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True, connect_args={"timeout": 30})
+        if keep_connections and not in_memory:
+            # threads take turns on a pooled connection (actions run in worker threads)
+            engine = create_engine(url, future=True, poolclass=QueuePool, pool_size=4,
+                                   connect_args={"timeout": 30, "check_same_thread": False})
+        else:
+            engine = create_engine(url, future=True, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, future=True, pool_pre_ping=True)

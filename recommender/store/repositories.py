@@ -114,6 +114,25 @@ def transactions_frame(bind: Engine | Connection, customer_id: str | None = None
     return frame
 
 
+def transactions_signature(bind: Engine | Connection, customer_id: str, start: date | None = None,
+                           end: date | None = None) -> tuple:
+    """What tells whether ``transactions_frame`` for these arguments may have changed:
+    the rows' count, lowest and highest id, sum of amounts and newest import batch.
+    Rows are never updated in place (a re-imported id changes nothing): an import
+    adds rows under a new import batch, an erasure removes them. Only rows deleted
+    and re-inserted outside the importer, with the same ids, count and sum, would
+    go unnoticed."""
+    query = select(func.count(), func.min(Transaction.id), func.max(Transaction.id),
+                   func.coalesce(func.sum(Transaction.amount_cents), 0),
+                   func.max(Transaction.import_batch_id)).where(Transaction.customer_id == customer_id)
+    if start is not None:
+        query = query.where(Transaction.booked_at >= start)
+    if end is not None:
+        query = query.where(Transaction.booked_at <= end)
+    with _connect(bind) as connection:
+        return tuple(connection.execute(query).one())
+
+
 def count_transactions(bind: Engine | Connection) -> int:
     with _connect(bind) as connection:
         return connection.execute(select(func.count()).select_from(Transaction)).scalar_one()
