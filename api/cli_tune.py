@@ -33,7 +33,7 @@ training data and registered as a candidate version (--no-register to skip).
 
 EXAMPLES = """\
 examples:
-  finbot tune --trials 20 --budget 60                 the full search, stopped after an hour (13 trials on 2 cores)
+  finbot tune --trials 20 --budget 60                 the full search, stopped after an hour (17 trials on 2 cores)
   finbot tune --trials 3 --budget 5 --study smoke     a quick look
   finbot tune --trials 10 --budget 60 --storage postgresql://tuner@db:5432/finbot   one of several machines
   finbot tune --trials 0                              only print the report of the stored study
