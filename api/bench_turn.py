@@ -29,7 +29,7 @@ from api.bench_serving import BENCH_TODAY, PERSONAS, SCRIPTS, build_demo_databas
 
 
 def run_turn_benchmark(model: Path, conversations: int = 24, warm_up: int = 4, profile_rows: int = 0,
-                       parse_cache_size: int = 5000, out=print) -> dict:
+                       parse_cache_size: int = 5000, categorised_cache_size: int = 256, out=print) -> dict:
     """Time ``conversations`` scripted conversations after ``warm_up`` unmeasured ones; returns the figures."""
     from datetime import date
 
@@ -46,7 +46,8 @@ def run_turn_benchmark(model: Path, conversations: int = 24, warm_up: int = 4, p
     try:
         build_demo_database(work / "finbot.db")
         engine = open_database(url, keep_connections=True)
-        use_service(RecommenderService(engine, today=lambda: date.fromisoformat(BENCH_TODAY)))
+        use_service(RecommenderService(engine, today=lambda: date.fromisoformat(BENCH_TODAY),
+                                       categorised_cache_size=categorised_cache_size))
         runtime = BotRuntime(model, tracker_store=make_tracker_store(url, cached_conversations=1000),
                              lock_store=make_lock_store(""), parse_cache_size=parse_cache_size)
         asyncio.run(_conversations(runtime, range(warm_up), {}))
@@ -73,7 +74,7 @@ def run_turn_benchmark(model: Path, conversations: int = 24, warm_up: int = 4, p
     figures = {"turns": turns, "ms_per_turn": elapsed * 1000 / turns,
                "p50_ms": _percentile(every, 50), "p95_ms": _percentile(every, 95), "p99_ms": _percentile(every, 99)}
     out(f"model {model.name}; {conversations} conversations, {turns} turns, one at a time, in process; "
-        f"parse cache {parse_cache_size or 'off'}")
+        f"parse cache {parse_cache_size or 'off'}, categorised windows {categorised_cache_size or 'off'}")
     out(f"{figures['ms_per_turn']:.1f} ms per turn (wall); p50 {figures['p50_ms']:.1f} / "
         f"p95 {figures['p95_ms']:.1f} / p99 {figures['p99_ms']:.1f} ms")
     out("\nslowest messages (mean ms, turns):")

@@ -363,7 +363,8 @@ def cmd_bench(args) -> int:
         if model is None:
             return 2
         run_turn_benchmark(model, conversations=args.conversations, profile_rows=args.profile,
-                           parse_cache_size=settings.parse_cache_size, out=_print)
+                           parse_cache_size=settings.parse_cache_size,
+                           categorised_cache_size=settings.categorised_cache_size, out=_print)
         return 0
     if args.target == "recommend":
         return bench.bench_recommend(runs=args.runs)
