@@ -51,10 +51,15 @@ class LevelResult:
         return len(self.latencies_ms) / self.seconds if self.seconds else 0.0
 
     def percentile(self, p: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+        return percentile(self.latencies_ms, p)
+
+
+def percentile(values, p: float) -> float:
+    """The nearest-rank ``p``th percentile of ``values`` (nan when there are none)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def _free_port() -> int:

@@ -22,10 +22,9 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections import defaultdict
 from pathlib import Path
 
-from api.bench_serving import BENCH_TODAY, PERSONAS, SCRIPTS, build_demo_database
+from api.bench_serving import BENCH_TODAY, PERSONAS, SCRIPTS, build_demo_database, percentile
 
 
 def run_turn_benchmark(model: Path, conversations: int = 24, warm_up: int = 4, profile_rows: int = 0,
@@ -51,7 +50,7 @@ def run_turn_benchmark(model: Path, conversations: int = 24, warm_up: int = 4, p
         runtime = BotRuntime(model, tracker_store=make_tracker_store(url, cached_conversations=1000),
                              lock_store=make_lock_store(""), parse_cache_size=parse_cache_size)
         asyncio.run(_conversations(runtime, range(warm_up), {}))
-        latencies: dict[str, list[float]] = defaultdict(list)
+        latencies: dict[str, list[float]] = {}
         profiler = cProfile.Profile() if profile_rows else None
         if profiler is not None:
             _run_actions_inline(runtime)
@@ -70,9 +69,9 @@ def run_turn_benchmark(model: Path, conversations: int = 24, warm_up: int = 4, p
         else:
             os.environ["FINBOT_TODAY"] = previous_today
         shutil.rmtree(work, ignore_errors=True)
-    every = sorted(ms for values in latencies.values() for ms in values)
+    every = [ms for values in latencies.values() for ms in values]
     figures = {"turns": turns, "ms_per_turn": elapsed * 1000 / turns,
-               "p50_ms": _percentile(every, 50), "p95_ms": _percentile(every, 95), "p99_ms": _percentile(every, 99)}
+               "p50_ms": percentile(every, 50), "p95_ms": percentile(every, 95), "p99_ms": percentile(every, 99)}
     out(f"model {model.name}; {conversations} conversations, {turns} turns, one at a time, in process; "
         f"parse cache {parse_cache_size or 'off'}, categorised windows {categorised_cache_size or 'off'}")
     out(f"{figures['ms_per_turn']:.1f} ms per turn (wall); p50 {figures['p50_ms']:.1f} / "
@@ -110,8 +109,3 @@ def _run_actions_inline(runtime) -> None:
 
     endpoint.request = request
 
-
-def _percentile(ordered: list[float], p: float) -> float:
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]

@@ -220,7 +220,6 @@ def make_tracker_store(database_url: str, domain=None, cached_conversations: int
     on every message (bot/tracker_cache.py).
     """
     from rasa.core.tracker_store import SQLTrackerStore
-    from sqlalchemy import event
 
     from bot.tracker_cache import CachingSQLTrackerStore
 
@@ -229,20 +228,16 @@ def make_tracker_store(database_url: str, domain=None, cached_conversations: int
     else:
         store = SQLTrackerStore(domain=domain, host=database_url)
     if store.engine.dialect.name == "sqlite":
-        from sqlalchemy import create_engine
         from sqlalchemy.orm import sessionmaker
-        from sqlalchemy.pool import QueuePool
 
-        from recommender.store.db import _sqlite_pragmas
+        from recommender.store.db import open_database
 
-        # SQLAlchemy 1.4 opens a new SQLite connection per session (NullPool), and each new
-        # connection runs our pragmas: three times a turn. A pool keeps them open. Same WAL
-        # and busy timeout as our own engine, so workers wait instead of failing.
-        url = store.engine.url
+        # Rasa's engine opens a new SQLite connection per session (NullPool), each running no
+        # pragmas. Ours keeps a pool open, with the same WAL, foreign keys and busy timeout as
+        # finbot's own engine, so workers wait instead of failing.
+        url = store.engine.url.render_as_string(hide_password=False)
         store.engine.dispose()
-        store.engine = create_engine(url, poolclass=QueuePool, pool_size=4,
-                                     connect_args={"timeout": 30, "check_same_thread": False})
-        event.listen(store.engine, "connect", _sqlite_pragmas)
+        store.engine = open_database(url, keep_connections=True)
         store.sessionmaker = sessionmaker(bind=store.engine)
     return store
 
