@@ -11,6 +11,10 @@ a deletion through the API) changes that id, and the tracker is read from the
 database as before. The database stays the only source of truth; the cache
 never answers without that check.
 
+The cache's own queries run in a worker thread, so a worker whose write
+waits for SQLite's lock (the other worker is writing) goes on serving its
+other conversations meanwhile instead of stalling its event loop.
+
 Ownership: ``retrieve`` takes the tracker out of the cache (the caller
 mutates it), ``save`` puts it back. A turn that fails between the two leaves
 nothing cached, so the next message reads the database. Only a tracker this
@@ -26,6 +30,7 @@ Pinned to rasa 3.6.21: ``_save_events`` writes rows the way
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections import OrderedDict
@@ -60,7 +65,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         with self._guard:
             kept = self._kept.pop(sender_id, None)
-        if kept is not None and kept.last_event_id == self._last_event_id(sender_id):
+        if kept is not None and kept.last_event_id == await asyncio.to_thread(self._last_event_id, sender_id):
             self.hits += 1
             self._lend(sender_id, kept)
             return kept.tracker
@@ -80,8 +85,9 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             await super().save(tracker)     # not ours to account for: Rasa's way (it counts what is stored)
             return
         events = list(tracker.events)
-        last_event_id = (self._save_events(sender_id, events[lent.stored:]) or lent.last_event_id
-                         or self._last_event_id(sender_id))   # ids start at 1: None means not known yet
+        # ids start at 1: None means not known yet
+        last_event_id = (await asyncio.to_thread(self._save_events, sender_id, events[lent.stored:])
+                         or lent.last_event_id or await asyncio.to_thread(self._last_event_id, sender_id))
         self._put(self._kept, sender_id, _Kept(tracker, last_event_id, len(events)))
 
     def _lend(self, sender_id: str, kept: _Kept) -> None:

@@ -121,3 +121,31 @@ def test_the_cache_holds_at_most_the_configured_number_of_conversations(domain, 
     misses = store.misses
     asyncio.run(store.retrieve("a"))
     assert store.misses == misses + 1                           # evicted: read from SQL, still correct
+
+
+def test_a_write_waiting_for_sqlites_lock_does_not_stall_other_conversations(domain, tmp_path):
+    """Another process holds the write lock: the save waits, while the same event loop keeps serving."""
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'locked.db'}"
+    store = make_tracker_store(url, domain=domain, cached_conversations=10)
+    asyncio.run(_chat(store, "c1", ["余额多少", "how much did I spend"]))      # cached and lent-able now
+    other_worker = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    other_worker.execute("BEGIN IMMEDIATE")                                     # holds the write lock
+
+    async def scenario():
+        ticks = 0
+        tracker = await store.get_or_create_tracker("c1")
+        tracker.update_with_events(_turn("谢谢", 2), None, override_timestamp=False)
+        saving = asyncio.create_task(store.save(tracker))
+        while ticks < 20:                  # other conversations' work, on the same loop, while the write waits
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert not saving.done()           # still waiting for the lock
+        other_worker.execute("COMMIT")
+        await asyncio.wait_for(saving, 30)
+        return ticks
+
+    assert asyncio.run(scenario()) == 20
+    other_worker.close()
+    assert len(_rows(url, "c1")) == 1 + 5 * 3
