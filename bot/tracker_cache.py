@@ -11,9 +11,9 @@ a deletion through the API) changes that id, and the tracker is read from the
 database as before. The database stays the only source of truth; the cache
 never answers without that check.
 
-The cache's own queries run in a worker thread, so a worker whose write
-waits for SQLite's lock (the other worker is writing) goes on serving its
-other conversations meanwhile instead of stalling its event loop.
+Every query runs in a worker thread, so a worker whose write waits for
+SQLite's lock (the other worker is writing) goes on serving its other
+conversations meanwhile instead of stalling its event loop.
 
 Ownership: ``retrieve`` takes the tracker out of the cache (the caller
 mutates it), ``save`` puts it back. A turn that fails between the two leaves
@@ -51,6 +51,20 @@ class _Kept:
     stored: int                       # how many of tracker.events are in the database
 
 
+def _finish(coroutine):
+    """Run one of SQLTrackerStore's coroutines to its end in this thread.
+
+    In rasa 3.6.21 ``retrieve`` and ``save`` (without an event broker) never
+    suspend: they are blocking database calls declared ``async``.
+    """
+    try:
+        coroutine.send(None)
+    except StopIteration as finished:
+        return finished.value
+    coroutine.close()
+    raise RuntimeError("SQLTrackerStore suspended: recheck bot/tracker_cache.py against this Rasa version")
+
+
 class CachingSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore plus a per-worker LRU of the trackers it saved (see the module docstring)."""
 
@@ -70,7 +84,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             self._lend(sender_id, kept)
             return kept.tracker
         self.misses += 1
-        tracker = await super().retrieve(sender_id)
+        tracker = await asyncio.to_thread(_finish, super().retrieve(sender_id))
         if tracker is not None:
             self._lend(sender_id, _Kept(tracker, None, len(tracker.events)))
         return tracker
@@ -79,10 +93,18 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         sender_id = tracker.sender_id
         with self._guard:
             lent = self._lent.pop(sender_id, None)
-        if lent is None or lent.tracker is not tracker or self.event_broker is not None:
+        if self.event_broker is not None:
             with self._guard:
                 self._kept.pop(sender_id, None)
-            await super().save(tracker)     # not ours to account for: Rasa's way (it counts what is stored)
+            await super().save(tracker)     # Rasa's way, which also streams the new events to the broker
+            return
+        if lent is None or lent.tracker is not tracker:
+            with self._guard:
+                self._kept.pop(sender_id, None)
+            # Not ours to account for (a new conversation, or a tracker from elsewhere): Rasa's way, which
+            # counts what is stored. Then the whole tracker is stored, so its next save can be ours.
+            await asyncio.to_thread(_finish, super().save(tracker))
+            self._lend(sender_id, _Kept(tracker, None, len(tracker.events)))
             return
         events = list(tracker.events)
         # ids start at 1: None means not known yet
