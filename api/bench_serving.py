@@ -131,6 +131,7 @@ def start_ours(work: Path, database: Path, model: Optional[Path], workers: int, 
         env["FINBOT_REDIS_URL"] = redis_url
         note += f", Redis lock store {redis_url}"
     note += f", parse cache {env.get('FINBOT_PARSE_CACHE_SIZE', 'default')} (FINBOT_PARSE_CACHE_SIZE)"
+    note += f", TensorFlow threads {env.get('FINBOT_TF_THREADS') or 'default'} (FINBOT_TF_THREADS)"
     log = work / "ours.log"
     process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers",
                                 str(workers)], env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT)

@@ -44,12 +44,15 @@ def _load_bot(app: FastAPI, settings: ApiSettings) -> None:
     from api.chat_service import ChatService
     from bot.actions.context import use_service
     from bot.runtime import BotRuntime, make_lock_store, make_tracker_store
+    from bot.tf_threads import limit_tensorflow_threads
 
     model = _serving_model(settings, app.state.engine)
     if model is None:
         log.warning("no trained model in %s: chat is unavailable until `finbot train`", settings.models_dir)
         return
     use_service(app.state.service)
+    if settings.tf_threads:
+        limit_tensorflow_threads(settings.tf_threads, log.warning)
     runtime = BotRuntime(model, tracker_store=make_tracker_store(settings.effective_database_url,
                                                                  cached_conversations=settings.tracker_cache_size),
                          lock_store=make_lock_store(settings.redis_url), parse_cache_size=settings.parse_cache_size)

@@ -25,6 +25,8 @@ class ApiSettings(Settings):
     tracker_cache_size: int = Field(1000, env="FINBOT_TRACKER_CACHE_SIZE", ge=0)
     # Message texts whose NLU parse each worker reuses, per model and day (bot/parse_cache.py); 0 parses every message.
     parse_cache_size: int = Field(5000, env="FINBOT_PARSE_CACHE_SIZE", ge=0)
+    # Threads each worker's TensorFlow may use (bot/tf_threads.py); 0 = TensorFlow's default (a pool per core).
+    tf_threads: int = Field(0, env="FINBOT_TF_THREADS", ge=0)
     # HS256 key for customer chat tokens (>= 32 chars); empty = a random key in data_dir.
     token_secret: str = Field("", env="FINBOT_TOKEN_SECRET")
     token_ttl_seconds: int = Field(900, env="FINBOT_TOKEN_TTL_SECONDS")

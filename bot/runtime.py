@@ -29,7 +29,7 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection as SdkRejection
 from rasa_sdk.interfaces import ActionNotFoundException
 
-from bot import hot_paths, model_loading, parse_cache
+from bot import graph_order, hot_paths, model_loading, parse_cache
 
 ACTIONS_PACKAGE = "bot.actions"
 
@@ -93,8 +93,10 @@ def load_agent(model_path: Path, tracker_store=None, lock_store=None) -> Agent:
     quiet_rasa_logs()
     model_loading.install()  # seconds instead of minutes (bot/model_loading.py)
     hot_paths.install()  # what Rasa repeats per message, done once (bot/hot_paths.py)
-    return Agent.load(str(model_path), action_endpoint=InProcessActionEndpoint(), tracker_store=tracker_store,
-                      lock_store=lock_store)
+    agent = Agent.load(str(model_path), action_endpoint=InProcessActionEndpoint(), tracker_store=tracker_store,
+                       lock_store=lock_store)
+    graph_order.install(agent.processor.graph_runner)  # the graph's order worked out once (bot/graph_order.py)
+    return agent
 
 
 # --- Serving: one object the channels call -------------------------------------------------

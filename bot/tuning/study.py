@@ -48,6 +48,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Optional
 
+from bot.tf_threads import limit_tensorflow_threads
 from bot.tuning.interrupts import caught, sigterm_interrupts
 from bot.tuning.objective import cross_validate_stack
 from bot.tuning.pipeline import ensemble_of, rasa_config, read_template, stack_of, write_config
@@ -324,15 +325,8 @@ def _one_tensorflow_thread(log) -> None:
     """Each worker's TensorFlow runs its ops on one thread: with TensorFlow's default (a pool
     per core in every process) two workers on 2 cores oversubscribe them. Two DIET folds run
     at once took 178 and 166 s with the default, 139 and 167 s with one thread each
-    (2026-11-30, idle 2-core machine). Once TensorFlow has started, this can no longer be
-    changed: the process keeps its threads and says so."""
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(1)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError as error:
-        log(f"TensorFlow keeps its default threads in this process ({error})")
+    (2026-11-30, idle 2-core machine)."""
+    limit_tensorflow_threads(1, log)
 
 
 def _worker_main(index: int, space: SearchSpace, template: dict, pairs: Optional[list], deadline: float,
