@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from rasa.core.channels.channel import UserMessage
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import ActionExecuted, UserUttered
@@ -40,8 +41,6 @@ def _walk(agent, script):
     tracker = DialogueStateTracker.from_events("graph-order", [ActionExecuted("action_listen")], agent.domain.slots)
     steps = 0
     for text in script:
-        from rasa.core.channels.channel import UserMessage
-
         theirs, ours = _both_ways(runner, lambda: asyncio.run(processor.parse_message(UserMessage(text))))
         assert ours["intent"] == theirs["intent"] and ours["entities"] == theirs["entities"], text
         assert ours.get("intent_ranking") == theirs.get("intent_ranking"), text
@@ -73,8 +72,6 @@ def test_the_served_agent_runs_in_order_and_plans_once(agent, monkeypatch):
     monkeypatch.setattr(type(schema), "minimal_graph_schema", lambda self, targets: cuts.append(targets)
                         or real_cut(self, targets))
     runner._finbot_plans.clear()
-    from rasa.core.channels.channel import UserMessage
-
     for text in ("hello", "你好", "what's my balance"):
         asyncio.run(agent.processor.parse_message(UserMessage(text)))
     assert len(cuts) == 1        # the parse graph's order is worked out on the first message only

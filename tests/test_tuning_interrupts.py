@@ -39,23 +39,3 @@ def test_the_previous_handler_is_back_after_the_block():
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(1.0)
     assert signal.getsignal(signal.SIGTERM) is before
-
-
-def _run_python(code: str) -> str:
-    import subprocess
-    import sys
-
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
-    return done.stdout.strip().splitlines()[-1]
-
-
-def test_a_tuning_worker_runs_tensorflow_on_one_thread():
-    """Two workers on 2 cores: each worker's TensorFlow gets one thread (bot/tuning/study.py)."""
-    setup = "import tensorflow as tf\nfrom bot.tuning.study import _one_tensorflow_thread\nlines = []\n"
-    fresh = _run_python(setup + "_one_tensorflow_thread(lines.append)\n"
-                                "print(tf.config.threading.get_intra_op_parallelism_threads(),"
-                                " tf.config.threading.get_inter_op_parallelism_threads(), len(lines))\n")
-    assert fresh == "1 1 0"
-    started = _run_python(setup + "tf.constant(1) + 1\n"          # TensorFlow has started: too late
-                                  "_one_tensorflow_thread(lines.append)\nprint(lines)\n")
-    assert "TensorFlow keeps its default threads in this process" in started
