@@ -1,7 +1,7 @@
 """Training the bot: one place that knows where the domain, config and data live.
 
 ``finbot train`` calls ``train_model``; `make run` calls it with
-``only_if_stale=True``, which skips training when the newest model was trained
+``only_if_stale=True``, which skips training when a model on disk was trained
 from exactly the same inputs (a SHA-256 fingerprint of the domain, config,
 training data and our NLU component code, stored beside the archive).
 
@@ -154,9 +154,22 @@ def tensorboard_config(config_file: Path, log_root: Path, out_dir: Path) -> Path
     return copy
 
 
+def _archives_oldest_first(models_dir: Path) -> list[Path]:
+    return sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime) if models_dir.is_dir() else []
+
+
 def latest_model(models_dir: Path) -> Optional[Path]:
-    archives = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime) if models_dir.is_dir() else []
+    archives = _archives_oldest_first(models_dir)
     return archives[-1] if archives else None
+
+
+def up_to_date_model(models_dir: Path, fingerprint: str) -> Optional[Path]:
+    """The newest archive trained from the inputs ``fingerprint`` describes, if any.
+
+    Not just the newest archive: after ``finbot tune`` or ``finbot train --config``
+    registers a candidate, the default's archive is older but still up to date.
+    """
+    return next((a for a in reversed(_archives_oldest_first(models_dir)) if model_metadata(a).get("fingerprint") == fingerprint), None)
 
 
 def _sidecar(model: Path) -> Path:
@@ -200,14 +213,14 @@ def train_model(models_dir: Path, config: Optional[str] = None, only_if_stale: b
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     config_file = config_path(config)
     fingerprint = training_fingerprint(config_file)
-    newest = latest_model(models_dir)
-    if only_if_stale and newest is not None and model_metadata(newest).get("fingerprint") == fingerprint:
+    current = up_to_date_model(models_dir, fingerprint) if only_if_stale else None
+    if current is not None:
         version = None
         if engine is not None:
             from bot.registry import ensure_registered
 
-            version = ensure_registered(engine, newest, source=source).version
-        return TrainedModel(newest, fingerprint, 0.0, skipped=True, version=version)
+            version = ensure_registered(engine, current, source=source).version
+        return TrainedModel(current, fingerprint, 0.0, skipped=True, version=version)
 
     from rasa.api import train as rasa_train
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import shutil
 import threading
@@ -158,6 +159,25 @@ def fake_version(engine, folder: Path, name: str, **report) -> registry.VersionI
 
 def serving_names(engine) -> list:
     return [v.version for v in registry.list_versions(engine) if v.status == "serving"]
+
+
+def test_an_older_up_to_date_archive_is_reused_after_a_newer_candidate(tmp_path):
+    """`finbot setup` after `finbot tune`: the default's archive is older than the candidate's, yet current."""
+    from bot.training import latest_model, train_model, up_to_date_model
+
+    models = tmp_path / "models"
+    models.mkdir()
+    current = training_fingerprint(config_path(None))
+    for age, (name, fingerprint) in enumerate([("default", current), ("tuned", "another config"), ("stale", "old")]):
+        (models / f"{name}.tar.gz").write_bytes(b"an archive")
+        (models / f"{name}.json").write_text(json.dumps({"fingerprint": fingerprint}), encoding="utf-8")
+        os.utime(models / f"{name}.tar.gz", (1_000_000 + age, 1_000_000 + age))
+    assert latest_model(models).name == "stale.tar.gz"
+    assert up_to_date_model(models, current).name == "default.tar.gz"
+    assert up_to_date_model(models, "never trained") is None
+    # no training happens (the fake archives could not be trained on top of or loaded)
+    reused = train_model(models, only_if_stale=True)
+    assert reused.skipped and reused.path.name == "default.tar.gz" and reused.seconds == 0.0
 
 
 def test_migration_adds_the_registry_and_removes_it_again(any_engine):
