@@ -216,8 +216,20 @@ def cmd_serve(args) -> int:
     _print(f"  chat:     http://{host}:{port}/" + ("   (demo mode: pick a persona)" if settings.demo_mode else ""))
     _print(f"  health:   http://{host}:{port}/health")
     _print(f"  API docs: http://{host}:{port}/docs")
-    uvicorn.run("api.main:app_factory", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level)
+    from api.workers import PortUnavailable, reuse_port_supported, run_workers
+
+    if workers > 1 and reuse_port_supported():
+        # One listening socket per worker, so that a burst of keep-alive connections is spread
+        # over the workers instead of landing on one (api/workers.py).
+        try:
+            run_workers(uvicorn.Config("api.main:app_factory", factory=True, host=host, port=port, workers=workers,
+                                       log_level=settings.log_level))
+        except PortUnavailable as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    else:
+        uvicorn.run("api.main:app_factory", factory=True, host=host, port=port, workers=workers,
+                    log_level=settings.log_level)
     return 0
 
 

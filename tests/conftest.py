@@ -70,6 +70,25 @@ def pg_engine(pg_url):
     eng.dispose()
 
 
+REDIS_URL = os.environ.get("FINBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """Redis for Rasa's lock store; skipped when unreachable, failed instead when FINBOT_REQUIRE_REDIS is set."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(REDIS_URL)
+    try:
+        socket.create_connection((parts.hostname, parts.port or 6379), timeout=1).close()
+    except OSError as exc:
+        if os.environ.get("FINBOT_REQUIRE_REDIS"):
+            pytest.fail(f"FINBOT_REQUIRE_REDIS is set but Redis at {REDIS_URL} is unreachable: {exc}")
+        pytest.skip(f"Redis at {REDIS_URL} is unreachable: {exc}")
+    return REDIS_URL
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_engine(request):
     """The same test on SQLite and on PostgreSQL."""

@@ -4,30 +4,13 @@ conversation on one worker at a time."""
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import socket
 import time
 
 import pytest
 
 from recommender.service import RecommenderService
 from recommender.store.db import migrate, open_database
-
-REDIS_URL = os.environ.get("FINBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
-
-
-def _redis_or_skip() -> None:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(REDIS_URL)
-    try:
-        socket.create_connection((parts.hostname, parts.port or 6379), timeout=1).close()
-    except OSError as exc:
-        if os.environ.get("FINBOT_REQUIRE_REDIS"):
-            pytest.fail(f"FINBOT_REQUIRE_REDIS is set but Redis at {REDIS_URL} is unreachable: {exc}")
-        pytest.skip(f"Redis at {REDIS_URL} is unreachable: {exc}")
-
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path, demo_database):
@@ -69,12 +52,11 @@ def test_conversations_are_kept_in_the_sql_tracker_store_across_restarts(databas
     assert follow_up.slots["customer_id"] == "salaried_saver"  # still bound, no metadata needed
 
 
-def test_redis_lock_store_serialises_one_conversation():
-    _redis_or_skip()
+def test_redis_lock_store_serialises_one_conversation(redis_url):
     from bot.runtime import make_lock_store
     from rasa.core.lock_store import RedisLockStore
 
-    store = make_lock_store(REDIS_URL)
+    store = make_lock_store(redis_url)
     assert isinstance(store, RedisLockStore)
     conversation = f"lock-test-{time.time_ns()}"
     order: list[str] = []
