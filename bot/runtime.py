@@ -245,15 +245,11 @@ def make_tracker_store(database_url: str, domain=None, cached_conversations: int
 
 
 def make_lock_store(redis_url: Optional[str]):
-    """Redis lock store when configured (several workers), else Rasa's in-memory one."""
-    from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
+    """Our Redis lock store when configured (several workers; bot/lock_store.py), else Rasa's in-memory one."""
+    from rasa.core.lock_store import InMemoryLockStore
 
     if not redis_url:
         return InMemoryLockStore()
-    from urllib.parse import urlsplit
+    from bot.lock_store import ConversationLockStore
 
-    parts = urlsplit(redis_url)
-    db = int(parts.path.strip("/") or 0)
-    return RedisLockStore(host=parts.hostname or "localhost", port=parts.port or 6379, db=db,
-                          username=parts.username, password=parts.password, use_ssl=parts.scheme == "rediss",
-                          key_prefix="finbot")
+    return ConversationLockStore(redis_url)

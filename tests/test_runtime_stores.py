@@ -53,11 +53,12 @@ def test_conversations_are_kept_in_the_sql_tracker_store_across_restarts(databas
 
 
 def test_redis_lock_store_serialises_one_conversation(redis_url):
+    from bot.lock_store import ConversationLockStore
     from bot.runtime import make_lock_store
     from rasa.core.lock_store import RedisLockStore
 
     store = make_lock_store(redis_url)
-    assert isinstance(store, RedisLockStore)
+    assert isinstance(store, ConversationLockStore) and isinstance(store, RedisLockStore)  # Rasa: multi-worker safe
     conversation = f"lock-test-{time.time_ns()}"
     order: list[str] = []
 
@@ -71,7 +72,61 @@ def test_redis_lock_store_serialises_one_conversation(redis_url):
         first = asyncio.create_task(worker("a", 0.4))
         await asyncio.sleep(0.1)
         await asyncio.gather(first, worker("b", 0.0))
+        assert await store.holder(conversation) is None  # released
 
     asyncio.run(both())
     assert order == ["a in", "a out", "b in", "b out"]
     assert make_lock_store("").__class__.__name__ == "InMemoryLockStore"
+
+
+def test_redis_lock_is_released_on_error_and_outlives_a_dead_holder_only_until_it_expires(redis_url):
+    import redis
+
+    from bot.lock_store import KEY_PREFIX, ConversationLockStore
+    from rasa.core.lock_store import LockError
+
+    store, direct = ConversationLockStore(redis_url), redis.Redis.from_url(redis_url)
+    conversation = f"lock-test-{time.time_ns()}"
+
+    async def failing_turn() -> None:
+        async with store.lock(conversation):
+            assert await store.holder(conversation) is not None
+            raise ValueError("the action failed")
+
+    with pytest.raises(ValueError):
+        asyncio.run(failing_turn())  # a second event loop: the store makes a client for it
+    assert asyncio.run(store.holder(conversation)) is None
+
+    # a worker died holding the lock for 0.3 s: the next message waits that long, then gets it
+    direct.set(KEY_PREFIX + conversation, "dead-worker", px=300)
+
+    async def next_turn() -> float:
+        started = time.perf_counter()
+        async with store.lock(conversation):
+            return time.perf_counter() - started
+
+    waited = asyncio.run(next_turn())
+    assert 0.2 < waited < 2.0, waited
+
+    # held longer than a lock may live: LockError, and the holder's lock is left alone
+    direct.set(KEY_PREFIX + conversation, "slow-worker", px=5000)
+
+    async def impatient_turn() -> None:
+        async with store.lock(conversation, lock_lifetime=0.2):
+            pass
+
+    with pytest.raises(LockError, match="stayed locked"):
+        asyncio.run(impatient_turn())
+    assert direct.get(KEY_PREFIX + conversation) == b"slow-worker"
+
+    # a lock that expired under a slow turn and was taken over is not released by the slow turn
+    direct.delete(KEY_PREFIX + conversation)
+
+    async def turn_outliving_its_lock() -> None:
+        async with store.lock(conversation, lock_lifetime=0.1):
+            await asyncio.sleep(0.2)
+            direct.set(KEY_PREFIX + conversation, "next-message", px=5000)
+
+    asyncio.run(turn_outliving_its_lock())
+    assert direct.get(KEY_PREFIX + conversation) == b"next-message"
+    direct.delete(KEY_PREFIX + conversation)
