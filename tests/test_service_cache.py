@@ -136,6 +136,62 @@ def test_the_cache_keeps_only_the_newest_windows(bank, monkeypatch):
     assert len(calls) == 1                       # the oldest was dropped
 
 
+def _counting(monkeypatch, name: str) -> list:
+    """Count the runs of one of the service's real summary functions (they still run)."""
+    import recommender.service as service_module
+
+    calls, real = [], getattr(service_module, name)
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service_module, name, counted)
+    return calls
+
+
+def test_summaries_are_kept_with_their_window_and_equal_a_fresh_computation(bank, monkeypatch):
+    spending, income, features = (_counting(monkeypatch, name)
+                                  for name in ("spending_summary", "income_summary", "compute_features"))
+    cached = RecommenderService(bank, today=lambda: TODAY)
+    fresh = RecommenderService(bank, today=lambda: TODAY, categorised_cache_size=0)
+    february = (date(2026, 2, 1), date(2026, 2, 28))
+    for _ in range(3):
+        assert cached.spending("alice", *february, category="dining") == fresh.spending(
+            "alice", *february, category="dining")
+        assert cached.income("alice", *february) == fresh.income("alice", *february)
+        assert cached.features("alice") == fresh.features("alice")
+    assert (len(spending), len(income), len(features)) == (4, 4, 4)  # once cached, three times fresh
+    # another question about the same window is computed, not confused with the first
+    assert cached.spending("alice", *february)["total_cents"] != cached.spending(
+        "alice", *february, category="dining")["total_cents"]
+    assert len(spending) == 5
+
+
+def test_a_kept_summary_is_the_callers_own_and_follows_new_data(bank, tmp_path):
+    service = RecommenderService(bank, today=lambda: TODAY)
+    february = (date(2026, 2, 1), date(2026, 2, 28))
+    first = service.spending("alice", *february)
+    first["total_cents"] = 0
+    first["top_merchants"].clear()
+    again = service.spending("alice", *february)
+    assert again["total_cents"] == 15550 and len(again["top_merchants"]) == 2
+    _import(bank, tmp_path, "t2.csv", "T4,alice,A-CUR,2026-02-20,-64.00,CNY,星巴克,,5814\n")
+    assert service.spending("alice", *february)["total_cents"] == 15550 + 6400
+
+
+def test_kept_features_follow_a_new_balance(bank, tmp_path):
+    service = RecommenderService(bank, today=lambda: TODAY)
+    before = service.features("alice")
+    (tmp_path / "balances.csv").write_text(
+        "account_id,customer_id,account_type,currency,balance,balance_as_of\n"
+        "A-CUR,alice,current,CNY,50000.00,2026-03-14\n", encoding="utf-8")
+    importer.import_accounts(bank, tmp_path / "balances.csv")  # no transaction changes
+    after = service.features("alice")
+    assert after.liquid_balance_cents - before.liquid_balance_cents == 5_000_000 - 120050
+    assert after == RecommenderService(bank, today=lambda: TODAY, categorised_cache_size=0).features("alice")
+
+
 def test_kept_connections_are_reused_and_see_other_writers(tmp_path):
     url = f"sqlite:///{tmp_path / 'finbot.db'}"
     writer = open_database(url)
