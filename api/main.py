@@ -22,6 +22,7 @@ from api.routes import action_server, chat, customers, health, recommendations, 
 from api.model_watcher import follow_serving_model
 from api.security import AuthError, load_token_secret
 from api.settings import ApiSettings, get_api_settings
+from api.workers import ShedExtraConnections
 from api.socket_channel import create_socket_server
 from bot.actions.context import use_service
 from recommender.service import CatalogueMissing, RecommenderService, UnknownCustomer
@@ -137,7 +138,8 @@ def asgi_app(settings: ApiSettings | None = None):
     app = create_app(settings)
     sio = create_socket_server(app, settings.cors_origin_list)
     app.state.sio = sio
-    return socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
+    # outermost: it decides on every HTTP response, the socket.io channel's polling included
+    return ShedExtraConnections(socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io"))
 
 
 def app_factory():

@@ -15,11 +15,24 @@ starts, health-checks and restarts the workers and handles the signals.
 A worker binds before loading the model but listens only once its start-up is
 done (asyncio's ``create_server`` calls ``listen``), so no connection waits
 on a worker that is still loading.
+
+The hash spreads connections evenly only on average: 8 connections over 2
+workers end 4/4 in about a quarter of cases and 6/2 or worse in a third, and
+a kept-alive connection stays where it landed. So the workers also keep their
+shares even (``ConnectionShares``): each publishes its number of open
+connections in memory shared by the workers, and a worker holding more than
+its share answers with ``Connection: close`` (``ShedExtraConnections``); the
+client's next connection is hashed afresh. Websocket connections count but
+are never closed.
 """
 from __future__ import annotations
 
+import math
+import multiprocessing
+import os
 import socket
 import sys
+from typing import Optional
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -44,15 +57,92 @@ def bind_reuse_port(host: str, port: int) -> socket.socket:
     return sock
 
 
+class ConnectionShares:
+    """Open connections per worker, in memory shared by the workers of one ``finbot serve``.
+
+    Made by the supervisor and handed to each worker when it is spawned. A
+    worker claims a free slot (or the slot of a worker that died) and writes
+    its own count; reads of the others' counts take no lock, since an answer a
+    moment old only delays a shed by one response.
+    """
+
+    def __init__(self, workers: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._lock = context.Lock()
+        self._pids = context.RawArray("q", workers)
+        self._counts = context.RawArray("q", workers)
+
+    def claim(self) -> int:
+        with self._lock:
+            for slot, pid in enumerate(self._pids):
+                if pid == 0 or not _alive(pid):
+                    self._pids[slot], self._counts[slot] = os.getpid(), 0
+                    return slot
+        raise RuntimeError("more workers than connection-share slots")
+
+    def over_share(self, slot: int, open_connections: int) -> bool:
+        """Record this worker's count; True when it holds more than an even share of all connections."""
+        self._counts[slot] = open_connections
+        counts = [count for pid, count in zip(self._pids, self._counts) if pid]
+        return open_connections > math.ceil(sum(counts) / max(1, len(counts)))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _Balance:
+    """This worker's slot and server, set when the worker starts (None outside `finbot serve --workers N`)."""
+
+    def __init__(self, shares: ConnectionShares, slot: int, server: uvicorn.Server) -> None:
+        self.shares, self.slot, self.server = shares, slot, server
+
+    def should_shed(self) -> bool:
+        return self.shares.over_share(self.slot, len(self.server.server_state.connections))
+
+
+balance: Optional[_Balance] = None
+
+
+class ShedExtraConnections:
+    """ASGI middleware: ``Connection: close`` on HTTP responses of a worker above its share."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        worker = balance
+        if scope["type"] != "http" or worker is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_or_shed(message) -> None:
+            if message["type"] == "http.response.start" and worker.should_shed():
+                message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, receive, send_or_shed)
+
+
 class ReusePortWorker:
     """The target uvicorn's supervisor runs in each worker process (pickled, so a class, not a closure)."""
 
-    def __init__(self, config: uvicorn.Config) -> None:
-        self.config = config
+    def __init__(self, config: uvicorn.Config, shares: ConnectionShares) -> None:
+        self.config, self.shares = config, shares
 
     def __call__(self, sockets: list[socket.socket] | None = None) -> None:
+        global balance
+
         sock = bind_reuse_port(self.config.host, self.config.port)
-        uvicorn.Server(self.config).run(sockets=[sock])
+        server = uvicorn.Server(self.config)
+        balance = _Balance(self.shares, self.shares.claim(), server)
+        server.run(sockets=[sock])
 
 
 class PortUnavailable(RuntimeError):
@@ -73,6 +163,6 @@ def run_workers(config: uvicorn.Config) -> None:
     except OSError as exc:
         raise PortUnavailable(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}") from exc
     try:
-        Multiprocess(config, target=ReusePortWorker(config), sockets=[]).run()
+        Multiprocess(config, target=ReusePortWorker(config, ConnectionShares(config.workers)), sockets=[]).run()
     finally:
         reservation.close()

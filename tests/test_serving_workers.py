@@ -1,5 +1,6 @@
 """`finbot serve --workers 2`: each worker listens on its own SO_REUSEPORT socket (api/workers.py),
-so a burst of new connections reaches both workers instead of whichever woke first."""
+so a burst of new connections reaches both workers instead of whichever woke first, and a worker
+above its share of kept-alive connections sheds them until the shares are even."""
 from __future__ import annotations
 
 import shutil
@@ -8,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -48,7 +50,7 @@ def _serve(tmp_path, database_file, redis_url, port) -> subprocess.Popen:
                             env=env, stdout=open(tmp_path / "serve.log", "wb"), stderr=subprocess.STDOUT)
 
 
-def test_each_worker_listens_and_a_burst_of_connections_reaches_both(tmp_path, demo_database, redis_url):
+def test_each_worker_listens_and_connections_are_spread_evenly(tmp_path, demo_database, redis_url):
     port = _free_port()
     server = _serve(tmp_path, demo_database, redis_url, port)
     try:
@@ -69,6 +71,28 @@ def test_each_worker_listens_and_a_burst_of_connections_reaches_both(tmp_path, d
         assert len(set(pids)) == 2, pids
         assert {_parent_pid(pid) for pid in pids} == {server.pid}
 
+        # 8 kept-alive connections, each used again and again: whichever way they were hashed,
+        # the worker above its share closes connections until each worker holds 4
+        clients = [httpx.Client(timeout=10) for _ in range(8)]
+        try:
+            def keep_asking(client) -> tuple[int, int]:
+                sheds = 0
+                for _ in range(40):
+                    reply = client.get(f"http://127.0.0.1:{port}/ready")
+                    sheds += reply.headers.get("connection") == "close"
+                    time.sleep(0.005)
+                return reply.json()["worker_pid"], sheds
+
+            with ThreadPoolExecutor(8) as pool:
+                finals = list(pool.map(keep_asking, clients))
+            assert sorted(Counter(pid for pid, _ in finals).values()) == [4, 4], finals
+            assert sum(sheds for _, sheds in finals) < 8 * 40 / 2  # shedding stops once the shares are even
+            with ThreadPoolExecutor(8) as pool:  # and stays stopped
+                assert [sheds for _, sheds in pool.map(keep_asking, clients)] == [0] * 8
+        finally:
+            for client in clients:
+                client.close()
+
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=60) == 0
         assert _listening_sockets(port) == 0
@@ -88,3 +112,17 @@ def test_a_port_held_by_another_program_is_reported_before_any_worker_starts(tmp
     log = (tmp_path / "serve.log").read_text()
     assert f"error: cannot listen on 127.0.0.1:{port}: Address already in use" in log
     assert "Traceback" not in log and "Started parent process" not in log
+
+
+def test_connection_shares_name_the_worker_above_an_even_share():
+    from api.workers import ConnectionShares
+
+    shares = ConnectionShares(3)
+    first = shares.claim()
+    assert first == 0 and not shares.over_share(first, 3)  # alone: everything is its share
+    second = shares.claim()                          # one process claiming twice stands in for two workers
+    assert second == 1
+    assert shares.over_share(second, 1) is False     # 3 + 1 over 2 workers: up to 2 each
+    assert shares.over_share(first, 3) is True       # 3 is above that
+    assert shares.over_share(first, 2) is False
+    assert shares.over_share(second, 3) is False     # 2 + 3: up to 3 each
