@@ -104,7 +104,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.middleware("http")(metrics.http_metrics_middleware)
+    app.add_middleware(metrics.HttpMetricsMiddleware)
     if settings.cors_origin_list:
         # The widget on the bank's own pages fetches transcripts with a chat token.
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_credentials=False,

@@ -339,7 +339,11 @@ def test_export_then_erase_a_customer_keeps_only_the_audit_evidence(server, http
 
 def test_metrics_count_messages_intents_and_requests(server, http):
     http.post("/v1/chat", headers=_bearer(_token(server, "retiree")), json={"sender_id": _sender(), "message": "hello"})
+    assert http.post("/v1/chat", json={"sender_id": _sender(), "message": "hello"}).status_code == 401
+    assert http.get("/no/such/page").status_code == 404
     text = http.get("/metrics").text
+    assert 'finbot_http_requests_total{method="POST",route="/v1/chat",status="401"}' in text
+    assert 'finbot_http_requests_total{method="GET",route="unmatched",status="404"}' in text
     assert 'finbot_messages_total{channel="v1"}' in text
     assert 'finbot_intents_total{intent="greet"}' in text
     assert 'finbot_http_requests_total{method="POST",route="/v1/chat",status="200"}' in text
