@@ -22,8 +22,8 @@ from api.routes import action_server, chat, customers, health, recommendations, 
 from api.model_watcher import follow_serving_model
 from api.security import AuthError, load_token_secret
 from api.settings import ApiSettings, get_api_settings
-from api.workers import ShedExtraConnections
 from api.socket_channel import create_socket_server
+from api.workers import ShedExtraConnections
 from bot.actions.context import use_service
 from recommender.service import CatalogueMissing, RecommenderService, UnknownCustomer
 from recommender.store.db import open_database
