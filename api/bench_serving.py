@@ -8,7 +8,7 @@ a script from start to end under a fresh sender id, then starts again.
 
 Stock Rasa: one Sanic process, in-memory tracker store, actions over HTTP in
 a separate rasa_sdk server. Ours: uvicorn workers (two on two cores, with the
-Redis lock store when Redis is reachable), actions in-process, trackers in
+Redis conversation lock when Redis is reachable), actions in-process, trackers in
 the SQL tracker store (a handicap we keep: it is what production runs).
 """
 from __future__ import annotations
@@ -129,7 +129,7 @@ def start_ours(work: Path, database: Path, model: Optional[Path], workers: int, 
     note = f"{workers} worker(s)"
     if workers > 1:
         env["FINBOT_REDIS_URL"] = redis_url
-        note += f", Redis lock store {redis_url}"
+        note += f", Redis conversation lock {redis_url}"
     note += f", parse cache {env.get('FINBOT_PARSE_CACHE_SIZE', 'default')} (FINBOT_PARSE_CACHE_SIZE)"
     note += f", TensorFlow threads {env.get('FINBOT_TF_THREADS') or 'default'} (FINBOT_TF_THREADS)"
     log = work / "ours.log"

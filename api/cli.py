@@ -204,7 +204,7 @@ def cmd_serve(args) -> int:
     workers = args.workers or settings.workers
     if workers > 1:
         if not settings.redis_url:
-            print("error: several workers need FINBOT_REDIS_URL (Rasa's lock store keeps one conversation "
+            print("error: several workers need FINBOT_REDIS_URL (a Redis lock keeps one conversation "
                   "on one worker at a time)", file=sys.stderr)
             return 2
         # Each worker writes its metrics here; /metrics adds them up.

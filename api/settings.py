@@ -19,7 +19,7 @@ class ApiSettings(Settings):
     model: Optional[Path] = Field(None, env="FINBOT_MODEL")
     # How often each worker checks the registry for a newly promoted model (0 = never).
     model_poll_seconds: float = Field(5.0, env="FINBOT_MODEL_POLL_SECONDS")
-    # Rasa lock store. Needed when FINBOT_WORKERS > 1 (or several replicas).
+    # Redis for the per-conversation lock (bot/lock_store.py). Needed when FINBOT_WORKERS > 1 (or several replicas).
     redis_url: str = Field("", env="FINBOT_REDIS_URL")
     # Conversations each worker keeps in memory between turns (bot/tracker_cache.py); 0 reads every turn from SQL.
     tracker_cache_size: int = Field(1000, env="FINBOT_TRACKER_CACHE_SIZE", ge=0)
