@@ -169,7 +169,9 @@ def up_to_date_model(models_dir: Path, fingerprint: str) -> Optional[Path]:
     Not just the newest archive: after ``finbot tune`` or ``finbot train --config``
     registers a candidate, the default's archive is older but still up to date.
     """
-    return next((a for a in reversed(_archives_oldest_first(models_dir)) if model_metadata(a).get("fingerprint") == fingerprint), None)
+    newest_first = reversed(_archives_oldest_first(models_dir))
+    return next((archive for archive in newest_first if model_metadata(archive).get("fingerprint") == fingerprint),
+                None)
 
 
 def _sidecar(model: Path) -> Path:

@@ -75,7 +75,7 @@ REDIS_URL = os.environ.get("FINBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 
 @pytest.fixture
 def redis_url() -> str:
-    """Redis for Rasa's lock store; skipped when unreachable, failed instead when FINBOT_REQUIRE_REDIS is set."""
+    """Redis for the conversation lock; skipped when unreachable, failed instead when FINBOT_REQUIRE_REDIS is set."""
     import socket
     from urllib.parse import urlsplit
 

@@ -175,7 +175,7 @@ def test_an_older_up_to_date_archive_is_reused_after_a_newer_candidate(tmp_path)
     assert latest_model(models).name == "stale.tar.gz"
     assert up_to_date_model(models, current).name == "default.tar.gz"
     assert up_to_date_model(models, "never trained") is None
-    # no training happens (the fake archives could not be trained on top of or loaded)
+    # returned without training (these stand-in archives would not even load)
     reused = train_model(models, only_if_stale=True)
     assert reused.skipped and reused.path.name == "default.tar.gz" and reused.seconds == 0.0
 

@@ -19,7 +19,7 @@ import pytest
 from api.workers import reuse_port_supported
 
 pytestmark = pytest.mark.skipif(
-    not reuse_port_supported(), reason="SO_REUSEPORT balancing is Linux-only; elsewhere uvicorn's shared socket is used")
+    not reuse_port_supported(), reason="SO_REUSEPORT balancing is Linux-only; elsewhere uvicorn shares one socket")
 
 
 def _free_port() -> int:
