@@ -218,18 +218,17 @@ def cmd_serve(args) -> int:
     _print(f"  API docs: http://{host}:{port}/docs")
     from api.workers import PortUnavailable, reuse_port_supported, run_workers
 
+    options = dict(factory=True, host=host, port=port, workers=workers, log_level=settings.log_level)
     if workers > 1 and reuse_port_supported():
         # One listening socket per worker, so that a burst of keep-alive connections is spread
         # over the workers instead of landing on one (api/workers.py).
         try:
-            run_workers(uvicorn.Config("api.main:app_factory", factory=True, host=host, port=port, workers=workers,
-                                       log_level=settings.log_level))
+            run_workers(uvicorn.Config("api.main:app_factory", **options))
         except PortUnavailable as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
     else:
-        uvicorn.run("api.main:app_factory", factory=True, host=host, port=port, workers=workers,
-                    log_level=settings.log_level)
+        uvicorn.run("api.main:app_factory", **options)
     return 0
 
 

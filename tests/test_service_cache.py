@@ -48,22 +48,22 @@ def _february(service: RecommenderService) -> pd.DataFrame:
     return service.categorised("alice", date(2026, 2, 1), date(2026, 2, 28))[0]
 
 
-def _counting_categorise(monkeypatch) -> list:
-    """Count the real categorise's runs (it still runs: only the count is added)."""
+def _counting(monkeypatch, name: str) -> list:
+    """Count the runs of one of the service's real functions (categorise, a summary): they still run."""
     import recommender.service as service_module
 
-    calls, real = [], service_module.categorise
+    calls, real = [], getattr(service_module, name)
 
     def counted(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(service_module, "categorise", counted)
+    monkeypatch.setattr(service_module, name, counted)
     return calls
 
 
 def test_a_repeated_window_is_categorised_once_and_equals_a_fresh_computation(bank, monkeypatch):
-    calls = _counting_categorise(monkeypatch)
+    calls = _counting(monkeypatch, "categorise")
     cached = RecommenderService(bank, today=lambda: TODAY)
     first, second = _february(cached), _february(cached)
     assert len(calls) == 1
@@ -86,7 +86,7 @@ def test_a_new_import_in_the_window_is_seen_at_once(bank, tmp_path):
 def test_an_import_outside_the_window_keeps_the_entry(bank, tmp_path, monkeypatch):
     service = RecommenderService(bank, today=lambda: TODAY)
     _february(service)
-    calls = _counting_categorise(monkeypatch)
+    calls = _counting(monkeypatch, "categorise")
     _import(bank, tmp_path, "t3.csv", "T5,alice,A-CUR,2026-03-02,-10.00,CNY,便利店,,5499\n")
     assert len(_february(service)) == 3 and calls == []
 
@@ -128,26 +128,12 @@ def test_the_cache_keeps_only_the_newest_windows(bank, monkeypatch):
     windows = [(date(2026, 2, 1), date(2026, 2, d)) for d in (10, 20, 28)]
     for start, end in windows:
         service.categorised("alice", start, end)
-    calls = _counting_categorise(monkeypatch)
+    calls = _counting(monkeypatch, "categorise")
     service.categorised("alice", *windows[2])
     service.categorised("alice", *windows[1])
     assert calls == []                           # the two newest are kept
     service.categorised("alice", *windows[0])
     assert len(calls) == 1                       # the oldest was dropped
-
-
-def _counting(monkeypatch, name: str) -> list:
-    """Count the runs of one of the service's real summary functions (they still run)."""
-    import recommender.service as service_module
-
-    calls, real = [], getattr(service_module, name)
-
-    def counted(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(service_module, name, counted)
-    return calls
 
 
 def test_summaries_are_kept_with_their_window_and_equal_a_fresh_computation(bank, monkeypatch):
