@@ -450,12 +450,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = commands.add_parser("chat", help="talk to the bot in the terminal as a customer (in-process)")
     chat.add_argument("--customer", default="salaried_saver", help="customer id (default salaried_saver)")
-    chat.add_argument("--model", help="model archive (default: the newest)")
+    chat.add_argument("--model", help="model archive (default: the serving version, else the newest)")
     chat.add_argument("--script", action="store_true", help="read messages from standard input, one per line")
     chat.set_defaults(func=cmd_chat)
 
     evaluate = commands.add_parser("evaluate", help="score a model on the held-out NLU split, per language")
-    evaluate.add_argument("--model", help="model archive (default: the newest)")
+    evaluate.add_argument("--model", help="model archive (default: the serving version, else the newest)")
     evaluate.add_argument("--errors", action="store_true", help="list misclassified examples")
     evaluate.add_argument("--json", help="also write the full report (per-intent F1, confusion) to this file")
     evaluate.set_defaults(func=cmd_evaluate)
@@ -477,7 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--keep", action="store_true", help="keep the generated file and database")
     bench.add_argument("--runs", type=int, default=200, help="recommend: timed runs (default 200)")
     bench.add_argument("--customers", type=int, default=100_000, help="features: customers (default 100,000)")
-    bench.add_argument("--model", help="serve, turn: model archive (default: the newest)")
+    bench.add_argument("--model", help="serve, turn: model archive (default: the serving version, else the newest)")
     bench.add_argument("--conversations", type=int, default=24,
                        help="turn: scripted conversations timed (default 24, about 140 turns)")
     bench.add_argument("--profile", type=int, default=0, metavar="N",

@@ -148,6 +148,47 @@ def test_ranking_is_sorted_cut_to_length_and_sums_to_at_most_one(storage, traine
     assert sum(r["confidence"] for r in short.get("intent_ranking")) < 1.0
 
 
+def _with_previous_ranking(texts, ranking):
+    """Messages as DIET leaves them for the next classifier: an intent ranking already set."""
+    batch = messages(*texts)
+    for message in batch:
+        message.set("intent_ranking", [dict(r) for r in ranking])
+        message.set("intent", dict(ranking[0]))
+    return batch
+
+
+def _confidences(message) -> dict:
+    return {r["name"]: r["confidence"] for r in message.get("intent_ranking")}
+
+
+def test_ensemble_weight_blends_with_the_previous_classifier(storage, trained):
+    classifier, resource = trained
+    texts = ["我想买index fund", "hello", "余额"]
+    ours = classifier.predict_probabilities(messages(*texts))
+    theirs = [{"name": "goodbye", "confidence": 0.7}, {"name": "faq", "confidence": 0.2},
+              {"name": "not_our_intent", "confidence": 0.1}]   # a label we never learned is left out
+    blended = FinbotTFIntentClassifier.load({**SMALL, "ensemble_weight": 0.25}, storage, resource, CONTEXT)
+    previous = {r["name"]: r["confidence"] for r in theirs}
+    for row, message in zip(ours, blended.process(_with_previous_ranking(texts, theirs))):
+        got = _confidences(message)
+        for label, probability in zip(classifier.labels, row):
+            assert got[label] == pytest.approx(0.25 * probability + 0.75 * previous.get(label, 0.0), abs=1e-6)
+        assert "not_our_intent" not in got
+        assert message.get("intent")["name"] == max(got, key=got.get)
+
+    # weights 1/2 then 1/3 down a chain give the first classifier and the two of ours a third each
+    second = FinbotTFIntentClassifier.load({**SMALL, "ensemble_weight": 1 / 3}, storage, resource, CONTEXT)
+    first = FinbotTFIntentClassifier.load({**SMALL, "ensemble_weight": 0.5}, storage, resource, CONTEXT)
+    for row, message in zip(ours, second.process(first.process(_with_previous_ranking(texts, theirs)))):
+        got = _confidences(message)
+        for label, probability in zip(classifier.labels, row):
+            assert got[label] == pytest.approx((2 * probability + previous.get(label, 0.0)) / 3, abs=1e-6)
+
+    # nothing before us (DIET absent or silent): our own probabilities, unblended
+    alone = blended.process(messages("hello"))[0]
+    assert _confidences(alone) == pytest.approx(dict(zip(classifier.labels, ours[1].tolist())), abs=1e-6)
+
+
 def test_persist_and_load_reproduce_predictions(storage, trained):
     classifier, resource = trained
     texts = [t for t, _ in PARAPHRASES] + ["完全不相关的一句话", "zzz"]

@@ -34,7 +34,12 @@ class ActionPreparePurchase(Action):
         if fund is not None:
             pending["fund_code"] = str(fund["fund_code"])
         amount = amount_cents_from(entity_value(tracker, "amount"))
-        if amount is None and tracker.get_slot("purchase_stage") == "need_amount" and "fund_code" in pending:
+        # a bare number answers "how much?", or changes the amount just stated for confirmation;
+        # not when the message names a fund ("991003" is a code, not ¥991,003)
+        names_fund = any(e.get("entity") in ("fund_code", "fund_name")
+                         for e in (tracker.latest_message or {}).get("entities", []))
+        if (amount is None and not names_fund and "fund_code" in pending
+                and tracker.get_slot("purchase_stage") in ("need_amount", "confirm")):
             amount = amount_cents_from(bare_amount(tracker.latest_message.get("text") or ""))
         if amount is not None:
             pending["amount_cents"] = amount
@@ -173,16 +178,27 @@ class ActionDeny(Action):
 
 
 class ActionInform(Action):
-    """A bare answer outside a form: the missing detail of a purchase, else a nudge."""
+    """A bare answer outside a form: the missing detail of a purchase, a new amount or fund
+    for the purchase waiting for its yes (stated again, still waiting), else a nudge."""
 
     def name(self) -> Text:
         return "action_inform"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        if tracker.get_slot("purchase_stage") in ("need_fund", "need_amount"):
+        stage = tracker.get_slot("purchase_stage")
+        if stage in ("need_fund", "need_amount"):
+            return ActionPreparePurchase().run(dispatcher, tracker, domain)
+        if stage == "confirm" and _changes_purchase(tracker):
             return ActionPreparePurchase().run(dispatcher, tracker, domain)
         say(dispatcher, tracker, "收到。你想用它做什么呢？比如查消费、推荐基金或买基金。",
             "Got it. What would you like to do with that: check spending, get fund suggestions, or buy a fund?",
             buttons=buttons(tracker, [("推荐基金", "Suggest funds", "/request_recommendation"),
                                       ("查消费", "My spending", "/ask_spending")]))
         return []
+
+
+def _changes_purchase(tracker: Tracker) -> bool:
+    """Does a bare answer name another amount or fund for the purchase waiting for its yes?"""
+    if any(entity_value(tracker, kind) is not None for kind in ("amount", "fund_code", "fund_name")):
+        return True
+    return bare_amount(tracker.latest_message.get("text") or "") is not None
