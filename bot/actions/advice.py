@@ -238,6 +238,10 @@ class ActionFundInfo(Action):
         return "action_fund_info"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        if tracker.get_slot("purchase_stage") == "need_fund" and only_names_a_fund(tracker):
+            # the bot has just asked which fund to buy: a bare code or name answers that, whatever NLU thought
+            from bot.actions.purchase import ActionPreparePurchase
+            return ActionPreparePurchase().run(dispatcher, tracker, domain)
         lang = language(tracker)
         catalogue = service().catalogue()
         fund = find_fund(tracker, catalogue)
@@ -257,6 +261,18 @@ class ActionFundInfo(Action):
         say(dispatcher, tracker, "你想了解哪只基金？告诉我名称或 6 位代码，或者问某类基金，比如“什么是货币基金”。",
             "Which fund? Give me its name or 6-digit code, or ask about a type, like \"what is a bond fund\".")
         return events
+
+
+def only_names_a_fund(tracker: Tracker) -> bool:
+    """Is the latest message a fund's code or name and nothing else ("991002", "华信货币。")?"""
+    message = tracker.latest_message or {}
+    text = message.get("text") or ""
+    spans = [(e["start"], e["end"]) for e in message.get("entities", [])
+             if e.get("entity") in ("fund_code", "fund_name") and isinstance(e.get("start"), int)]
+    if not spans:
+        return False
+    rest = "".join(ch for i, ch in enumerate(text) if not any(start <= i < end for start, end in spans))
+    return not any(ch.isalnum() for ch in rest)
 
 
 def unresolved_fund_text(tracker: Tracker) -> Optional[str]:
