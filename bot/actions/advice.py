@@ -263,12 +263,16 @@ class ActionFundInfo(Action):
         return events
 
 
+def fund_mentions(tracker: Tracker) -> List[Dict[Text, Any]]:
+    """The fund_code and fund_name entities of the latest message, resolved against the catalogue or not."""
+    return [e for e in (tracker.latest_message or {}).get("entities", [])
+            if e.get("entity") in ("fund_code", "fund_name")]
+
+
 def only_names_a_fund(tracker: Tracker) -> bool:
     """Is the latest message a fund's code or name and nothing else ("991002", "华信货币。")?"""
-    message = tracker.latest_message or {}
-    text = message.get("text") or ""
-    spans = [(e["start"], e["end"]) for e in message.get("entities", [])
-             if e.get("entity") in ("fund_code", "fund_name") and isinstance(e.get("start"), int)]
+    text = (tracker.latest_message or {}).get("text") or ""
+    spans = [(e["start"], e["end"]) for e in fund_mentions(tracker) if isinstance(e.get("start"), int)]
     if not spans:
         return False
     rest = "".join(ch for i, ch in enumerate(text) if not any(start <= i < end for start, end in spans))
@@ -277,16 +281,16 @@ def only_names_a_fund(tracker: Tracker) -> bool:
 
 def unresolved_fund_text(tracker: Tracker) -> Optional[str]:
     """What the customer called a fund that the catalogue does not list, if anything."""
-    for item in (tracker.latest_message or {}).get("entities", []):
-        if item.get("entity") in ("fund_code", "fund_name") and not item.get("resolved"):
+    for item in fund_mentions(tracker):
+        if not item.get("resolved"):
             return str(item.get("raw_value") or item.get("value"))
     return None
 
 
 def find_fund(tracker: Tracker, catalogue: pd.DataFrame) -> Optional[pd.Series]:
     """The catalogue row for the fund named in the latest message, if resolved."""
-    for item in (tracker.latest_message or {}).get("entities", []):
-        if item.get("entity") in ("fund_code", "fund_name") and item.get("resolved"):
+    for item in fund_mentions(tracker):
+        if item.get("resolved"):
             match = catalogue[catalogue["fund_code"] == str(item.get("value"))]
             if not match.empty:
                 return match.iloc[0]

@@ -8,7 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.advice import amount_cents_from, bare_amount, find_fund, level_text, unresolved_fund_text
+from bot.actions.advice import (amount_cents_from, bare_amount, find_fund, fund_mentions, level_text,
+                                unresolved_fund_text)
 from bot.actions.context import buttons, entity_value, language, require_customer, say, service
 from recommender.explain import format_money, fund_type_name
 from recommender.schema import level_number
@@ -36,9 +37,7 @@ class ActionPreparePurchase(Action):
         amount = amount_cents_from(entity_value(tracker, "amount"))
         # a bare number answers "how much?", or changes the amount just stated for confirmation;
         # not when the message names a fund ("991003" is a code, not ¥991,003)
-        names_fund = any(e.get("entity") in ("fund_code", "fund_name")
-                         for e in (tracker.latest_message or {}).get("entities", []))
-        if (amount is None and not names_fund and "fund_code" in pending
+        if (amount is None and not fund_mentions(tracker) and "fund_code" in pending
                 and tracker.get_slot("purchase_stage") in ("need_amount", "confirm")):
             amount = amount_cents_from(bare_amount(tracker.latest_message.get("text") or ""))
         if amount is not None:
@@ -186,9 +185,7 @@ class ActionInform(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         stage = tracker.get_slot("purchase_stage")
-        if stage in ("need_fund", "need_amount"):
-            return ActionPreparePurchase().run(dispatcher, tracker, domain)
-        if stage == "confirm" and _changes_purchase(tracker):
+        if stage in ("need_fund", "need_amount") or (stage == "confirm" and _changes_purchase(tracker)):
             return ActionPreparePurchase().run(dispatcher, tracker, domain)
         say(dispatcher, tracker, "收到。你想用它做什么呢？比如查消费、推荐基金或买基金。",
             "Got it. What would you like to do with that: check spending, get fund suggestions, or buy a fund?",
