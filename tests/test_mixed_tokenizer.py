@@ -113,6 +113,42 @@ def test_hmm_is_off_by_default_because_it_glues_across_entity_edges(text, entity
     assert glued in [t.text for t in tokens_of(text, jieba_hmm=True)]
 
 
+def test_english_stems_become_lemmas_of_latin_words_only():
+    text = "Spent 5万 on dining 上个月, my earnings?"
+    stemmed = tokens_of(text, english_stems=True)
+    assert {t.text: t.lemma for t in stemmed} == {
+        "Spent": "spent", "5万": "5万", "on": "on", "dining": "dine", "上个月": "上个月", "my": "my", "earnings": "earn",
+    }
+    plain = tokens_of(text)
+    assert [t.lemma for t in plain] == [t.text for t in plain]
+    # the lemma never moves a token: offsets and texts are the same either way
+    assert [(t.text, t.start, t.end) for t in stemmed] == [(t.text, t.start, t.end) for t in plain]
+
+
+def test_count_vectors_read_the_stems_so_inflections_share_a_feature(tmp_path):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+
+    def vocabulary(english_stems: bool) -> set:
+        storage = tmp_path / str(english_stems)
+        storage.mkdir(exist_ok=True)
+        data = TrainingData([Message.build(text=t, intent="ask_spending") for t in ("how much did I spend", "my spending")])
+        make_tokenizer(english_stems=english_stems).process_training_data(data)
+        featurizer = CountVectorsFeaturizer.create(
+            CountVectorsFeaturizer.get_default_config(),
+            LocalModelStorage(storage),
+            Resource("count_vectors"),
+            ExecutionContext(GraphSchema({}), "test"),
+        )
+        featurizer.train(data)
+        return set(featurizer.vectorizers[TEXT].vocabulary_)
+
+    assert "spend" in vocabulary(True) and "spending" not in vocabulary(True)
+    assert {"spend", "spending"} <= vocabulary(False)
+
+
 def test_fingerprint_addon_follows_the_dictionary_setting():
     assert MixedLanguageTokenizer.fingerprint_addon({"use_finance_dictionary": False}) is None
     digest = MixedLanguageTokenizer.fingerprint_addon({"use_finance_dictionary": True})

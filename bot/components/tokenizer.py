@@ -25,6 +25,11 @@ with the right tool:
 * other letters (Latin etc.): one token per word; apostrophes and hyphens
   inside a word are kept ("what's", "don't", "money-market"). Digits are not
   part of a word: "C3" -> "C", "3".
+* with ``english_stems`` on, each Latin word also gets its Snowball English
+  stem as the token's lemma ("spending", "spent" -> "spend"; "earnings" ->
+  "earn"), which CountVectorsFeaturizer reads by default (``use_lemma``), so
+  word features generalise across inflections. The token text, and so every
+  entity offset, stays the customer's own spelling.
 * everything else (spaces, Chinese and ASCII punctuation, emoji) is dropped,
   as WhitespaceTokenizer drops them. If nothing is left of a non-empty
   message ("👍", "？？"), the stripped message becomes one token, again as
@@ -72,6 +77,18 @@ _RUNS = re.compile(rf"(?P<amount>{_AMOUNT})|(?P<word>{_WORD})|(?P<han>{_HAN_RUN}
 
 _segmenters: Dict[bool, Any] = {}
 _segmenters_lock = threading.Lock()
+_LATIN_WORD = re.compile(rf"{_WORD}")
+_stemmer_local = threading.local()  # Snowball stemmers are not thread-safe
+
+
+def english_stem(word: Text) -> Text:
+    """The Snowball English stem of one lower-cased word ("Earnings" -> "earn")."""
+    stemmer = getattr(_stemmer_local, "stemmer", None)
+    if stemmer is None:
+        import snowballstemmer
+
+        stemmer = _stemmer_local.stemmer = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(word.lower().replace("’", "'"))
 
 
 def _read_finance_words(path: Path = FINANCE_WORDS_PATH) -> Tuple[List[Tuple[str, Optional[int]]], List[str]]:
@@ -158,12 +175,14 @@ class MixedLanguageTokenizer(Tokenizer):
             "use_finance_dictionary": True,
             # jieba's HMM discovery of words missing from its dictionary
             "jieba_hmm": False,
+            # Latin words get their Snowball English stem as lemma
+            "english_stems": False,
         }
 
     @staticmethod
     def required_packages() -> List[Text]:
         """Any extra python dependencies required for this component to run."""
-        return ["jieba"]
+        return ["jieba", "snowballstemmer"]
 
     @classmethod
     def create(
@@ -181,6 +200,7 @@ class MixedLanguageTokenizer(Tokenizer):
         super().__init__({**self.get_default_config(), **config})
         self.use_finance_dictionary = bool(self._config["use_finance_dictionary"])
         self.jieba_hmm = bool(self._config["jieba_hmm"])
+        self.english_stems = bool(self._config["english_stems"])
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
@@ -192,5 +212,14 @@ class MixedLanguageTokenizer(Tokenizer):
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         """Tokenizes the text of the provided attribute of the incoming message."""
         text = message.get(attribute) or ""
-        tokens = [Token(word, start, end) for word, start, end in segment(text, self.use_finance_dictionary, self.jieba_hmm)]
+        tokens = [
+            Token(word, start, end, lemma=self._lemma(word))
+            for word, start, end in segment(text, self.use_finance_dictionary, self.jieba_hmm)
+        ]
         return self._apply_token_pattern(tokens)
+
+    def _lemma(self, word: Text) -> Optional[Text]:
+        """The stem of a Latin word when ``english_stems`` is on; None keeps the text."""
+        if self.english_stems and _LATIN_WORD.fullmatch(word):
+            return english_stem(word)
+        return None
