@@ -13,6 +13,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from recommender.settings import SettingsError
+
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 EXAMPLES = """\
@@ -521,7 +523,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    return args.func(args)
+    try:
+        return args.func(args)
+    except SettingsError as error:
+        print(f"finbot: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

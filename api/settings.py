@@ -1,13 +1,12 @@
 """Settings of the HTTP service, on top of the shared store settings."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
 from pydantic import Field
 
-from recommender.settings import Settings
+from recommender.settings import Settings, load_settings
 
 
 class ApiSettings(Settings):
@@ -45,5 +44,4 @@ class ApiSettings(Settings):
 
 
 def get_api_settings() -> ApiSettings:
-    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
-    return ApiSettings()
+    return load_settings(ApiSettings)

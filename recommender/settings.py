@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Type, TypeVar
 
-from pydantic import BaseSettings, Field
+from pydantic import BaseSettings, Field, ValidationError, validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +32,14 @@ class Settings(BaseSettings):
     class Config:
         env_file = None
 
+    @validator("*", pre=True)
+    def _empty_means_unset(cls, value, field):
+        # "FINBOT_PORT=" in a unit file or compose file means "not set", as it
+        # already does for the text settings; pydantic would reject "" as a number.
+        if isinstance(value, str) and not value.strip() and field.outer_type_ is not str:
+            return field.default
+        return value
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -51,6 +60,26 @@ class Settings(BaseSettings):
         return self.data_dir / "models"
 
 
-def get_settings() -> Settings:
+class SettingsError(ValueError):
+    """An environment variable holds a value finbot cannot use; the message names it."""
+
+
+SettingsT = TypeVar("SettingsT", bound=Settings)
+
+
+def load_settings(settings_class: Type[SettingsT]) -> SettingsT:
+    """``settings_class()`` read from the environment, with errors that name the variable."""
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
-    return Settings()
+    try:
+        return settings_class()
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            field = settings_class.__fields__.get(str(item["loc"][0]))
+            variable = field.field_info.extra.get("env", field.name.upper()) if field else str(item["loc"][0])
+            problems.append(f"{variable}={os.environ.get(variable, '')!r}: {item['msg']}")
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
+
+
+def get_settings() -> Settings:
+    return load_settings(Settings)
