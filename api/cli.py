@@ -313,8 +313,8 @@ def cmd_evaluate(args) -> int:
     model = _model_to_use(args, _settings())
     if model is None:
         return 2
-    report = evaluate_model(model)
-    _print(f"model: {model}")
+    report = evaluate_model(model, split=args.split)
+    _print(f"model: {model} ({args.split} split)")
     _print(report.table())
     if args.errors:
         for language, text, gold, predicted, confidence in report.errors:
@@ -460,6 +460,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", help="model archive (default: the serving version, else the newest)")
     evaluate.add_argument("--errors", action="store_true", help="list misclassified examples")
     evaluate.add_argument("--json", help="also write the full report (per-intent F1, confusion) to this file")
+    evaluate.add_argument("--split", choices=("test", "dev"), default="test",
+                          help="test: the held-out split that is reported (default); "
+                               "dev: the development split used to choose between configs")
     evaluate.set_defaults(func=cmd_evaluate)
 
     compare = commands.add_parser("compare", help="cross-validate NLU configs on the training data")

@@ -54,8 +54,9 @@ def load_examples(path: Path, language: str) -> list[Example]:
     return out
 
 
-def held_out_examples(languages: Iterable[str] = LANGUAGES) -> list[Example]:
-    return [e for lang in languages if nlu_test_path(lang).exists() for e in load_examples(nlu_test_path(lang), lang)]
+def held_out_examples(languages: Iterable[str] = LANGUAGES, split: str = "test") -> list[Example]:
+    paths = [(nlu_test_path(lang, split), lang) for lang in languages]
+    return [e for path, lang in paths if path.exists() for e in load_examples(path, lang)]
 
 
 def training_examples(languages: Iterable[str] = LANGUAGES) -> list:
@@ -183,8 +184,8 @@ def parse_all(model_path: Path, texts: list[str]) -> tuple[list[dict], list[floa
     return parses, latencies
 
 
-def evaluate_model(model_path: Path, languages: Iterable[str] = LANGUAGES) -> Report:
-    examples = held_out_examples(languages)
+def evaluate_model(model_path: Path, languages: Iterable[str] = LANGUAGES, split: str = "test") -> Report:
+    examples = held_out_examples(languages, split)
     parses, latencies = parse_all(model_path, [e.text for e in examples])
     return score(examples, parses, latencies)
 

@@ -55,8 +55,16 @@ def nlu_training_paths() -> list[Path]:
     return paths
 
 
-def nlu_test_path(language: str) -> Path:
-    return NLU_DATA / language / "test.yml"
+# Evaluation splits beside each language's training data. "test" is the held-out
+# split that is reported; "dev" is the one used to choose between configs, so
+# choosing never looks at the reported split. Training reads neither.
+SPLITS = ("test", "dev")
+
+
+def nlu_test_path(language: str, split: str = "test") -> Path:
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}: one of {', '.join(SPLITS)}")
+    return NLU_DATA / language / f"{split}.yml"
 
 
 def config_path(name_or_path: Optional[str]) -> Path:

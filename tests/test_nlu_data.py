@@ -76,3 +76,28 @@ def test_entities_use_contract_names_only(language):
     data = _load(NLU_DATA / language / "train")
     assert data.entities <= CONTRACT_ENTITIES, f"unknown entities: {data.entities - CONTRACT_ENTITIES}"
     assert {"amount", "time_period", "category", "fund_type", "horizon"} <= data.entities
+
+
+@pytest.mark.parametrize("language", ["zh", "en", "mixed"])
+def test_dev_split_covers_every_intent_and_is_in_neither_training_nor_the_held_out_split(language):
+    """dev.yml chooses between configs (`finbot evaluate --split dev`), so the reported
+    held-out split never does: it must be a third, separate set of examples."""
+    dev_path = NLU_DATA / language / "dev.yml"
+    train_path = NLU_DATA / language / ("train.yml" if language == "mixed" else "train")
+    dev, train, test = _load(dev_path), _load(train_path), _load(NLU_DATA / language / "test.yml")
+    assert CONTRACT_INTENTS <= {key.split("/")[0] for key in _by_intent(dev)}
+    elsewhere = {_normalise(e.get("text")) for e in train.intent_examples + test.intent_examples}
+    overlap = [e.get("text") for e in dev.intent_examples if _normalise(e.get("text")) in elsewhere]
+    assert not overlap, f"dev examples also in training or the held-out split: {overlap[:10]}"
+
+
+def test_evaluation_reads_the_split_it_is_asked_for():
+    from bot.evaluation import held_out_examples
+    from bot.training import nlu_test_path
+
+    dev, test = held_out_examples(["en"], split="dev"), held_out_examples(["en"])
+    assert len(dev) == len(_load(NLU_DATA / "en" / "dev.yml").intent_examples)
+    assert len(test) == len(_load(NLU_DATA / "en" / "test.yml").intent_examples)
+    assert not {e.text for e in dev} & {e.text for e in test}
+    with pytest.raises(ValueError, match="unknown split 'train'"):
+        nlu_test_path("en", "train")
