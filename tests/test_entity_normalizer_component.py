@@ -119,8 +119,6 @@ def test_today_comes_from_the_config(catalogue_csv):
 @pytest.mark.parametrize("text, kind, fragment, reason", [
     ("三年", "amount", "三年", "no_amount"),              # a horizon tagged as an amount
     ("上个月", "amount", "上个月", "no_amount"),
-    ("buy 000198", "amount", "000198", "fund_code"),    # leading zero: a fund code
-    ("buy 880005", "amount", "880005", "fund_code"),    # a catalogue code
     ("$100 please", "amount", "$100", "not_cny"),
     ("hello", "time_period", "hello", "no_period"),
     ("hello", "horizon", "hello", "no_horizon"),
@@ -136,6 +134,26 @@ def test_unnormalisable_entities_keep_their_raw_value(normalizer, text, kind, fr
 def test_non_cny_amount_says_which_currency(normalizer):
     [amount] = run(normalizer, "$100", entity("$100", "amount", "$100"))
     assert amount["currency"] == "USD" and amount["normalised"] is False
+
+
+@pytest.mark.parametrize("text, tagged, fragment, becomes, value", [
+    ("buy 000198", "amount", "000198", "fund_code", "000198"),      # leading zero: a code, not one we sell
+    ("buy 880005", "amount", "880005", "fund_code", "880005"),      # a catalogue code
+    ("8000", "fund_code", "8000", "amount", "8000.00"),             # too short for a code: money
+    ("就买1万", "fund_code", "1万", "amount", "10000.00"),
+])
+def test_a_number_tagged_as_the_wrong_type_is_retyped_by_its_format(normalizer, text, tagged, fragment, becomes, value):
+    [found] = run(normalizer, text, entity(text, tagged, fragment))
+    assert (found["entity"], found["value"], found["retyped_from"], found["normalised"]) == (becomes, value, tagged, True)
+    assert found["raw_value"] == fragment
+    if becomes == "fund_code":
+        assert found["resolved"] is (value == "880005")
+
+
+@pytest.mark.parametrize("text, kind, fragment", [("hello", "fund_code", "hello"), ("上个月", "amount", "上个月")])
+def test_text_that_is_neither_keeps_its_type(normalizer, text, kind, fragment):
+    [found] = run(normalizer, text, entity(text, kind, fragment))
+    assert found["entity"] == kind and found["normalised"] is False and "retyped_from" not in found
 
 
 def test_a_six_digit_amount_that_is_no_fund_code_is_money(normalizer):

@@ -221,6 +221,24 @@ def test_empty_text_does_not_crash_and_predicts_nothing(trained):
     assert batch[2].get("intent")["name"] == "greet"
 
 
+def test_words_training_never_saw_get_no_confidence_so_the_fallback_asks_again(trained):
+    classifier, _ = trained
+    guarded, one_word, with_chinese, one_known = classifier.process(
+        messages("qwxz plorf zzkq", "plorf", "plorf 你好", "what is plorf")
+    )
+    assert guarded.get("intent")["confidence"] == 0.0
+    assert all(item["confidence"] == 0.0 for item in guarded.get("intent_ranking"))
+    for message in (one_word, with_chinese, one_known):
+        assert message.get("intent")["confidence"] > 0.0, message.get("text")
+    config = classifier.component_config
+    try:
+        config["unknown_words_fallback"] = False
+        [unguarded] = classifier.process(messages("qwxz plorf zzkq"))
+        assert unguarded.get("intent")["confidence"] > 0.0
+    finally:
+        config["unknown_words_fallback"] = True
+
+
 def test_messages_without_tokens_are_segmented_like_the_pipeline(trained):
     classifier, _ = trained
     text = "上个月dining花了多少"

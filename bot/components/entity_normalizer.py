@@ -38,10 +38,13 @@ normalised keeps its raw value with ``"normalised": false`` (and a short
 ``"reason"``). Nothing here raises on customer text: a failure is logged and
 the entity is marked not normalised. Other entity types pass through untouched.
 
-Amounts that are fund codes: an ``amount`` entity whose text is a bare
+Numbers tagged as the wrong type: an ``amount`` entity whose text is a bare
 6-digit number that starts with 0 or is a catalogue fund code ("000198",
-"991001") is not read as money: ``"normalised": false, "reason":
-"fund_code"``. (The parsers already refuse bare numbers with a leading 0,
+"991001") is not read as money; it becomes a ``fund_code`` entity (with
+``"retyped_from": "amount"``) and is resolved as one. A ``fund_code``
+entity that holds no 6-digit code but reads as a CNY amount ("8000", "1万")
+becomes an ``amount``. The extractor sees digits as one "number" feature,
+so only the format can tell the two apart. (The parsers already refuse bare numbers with a leading 0,
 and the scanner below only adds amounts with a currency, a magnitude such as
 万 / k / thousand, or thousands separators, so "买 110022" never becomes an
 amount of 110,022 yuan.)
@@ -226,17 +229,44 @@ class FinbotEntityNormalizer(GraphComponent, EntityExtractorMixin):
         entity[RAW_VALUE] = raw
         texts = _texts_to_try(raw, text, entity)
         try:
-            handler = {
-                AMOUNT: self._amount, TIME_PERIOD: _period, HORIZON: _horizon, CATEGORY: _category,
-                FUND_TYPE: _fund_type, FUND_CODE: self._fund, FUND_NAME: self._fund,
-            }[entity[ENTITY_ATTRIBUTE_TYPE]]
-            handler(entity, texts, today)
+            self._handler(entity)(entity, texts, today)
+            retyped = self._retyped_number(entity)
+            if retyped:
+                # The extractor saw only "a number" (word features map digits to one
+                # token), so it may tag "8000" as a fund code or "992001" as an
+                # amount; the format decides which one the number is.
+                entity[ENTITY_ATTRIBUTE_TYPE], entity["retyped_from"] = retyped, entity[ENTITY_ATTRIBUTE_TYPE]
+                for key in (REASON, NORMALISED, RESOLVED, "candidates", "currency"):
+                    entity.pop(key, None)
+                entity[ENTITY_ATTRIBUTE_VALUE] = raw
+                self._handler(entity)(entity, texts, today)
         except Exception:  # customer text must never break the pipeline
             logger.exception("could not normalise entity %r", entity)
             entity[ENTITY_ATTRIBUTE_VALUE] = raw
             entity[NORMALISED] = False
             entity[REASON] = "error"
         self.add_processor_name(entity)
+
+    def _handler(self, entity: Dict[Text, Any]):
+        return {
+            AMOUNT: self._amount, TIME_PERIOD: _period, HORIZON: _horizon, CATEGORY: _category,
+            FUND_TYPE: _fund_type, FUND_CODE: self._fund, FUND_NAME: self._fund,
+        }[entity[ENTITY_ATTRIBUTE_TYPE]]
+
+    def _retyped_number(self, entity: Dict[Text, Any]) -> Optional[Text]:
+        """The type a bare number tagged as the wrong one really is, else None.
+
+        An "amount" that is a fund code (6 digits, a leading 0 or listed in the
+        catalogue) is a fund_code; a "fund_code" that holds no 6-digit code but
+        reads as a CNY amount ("8000", "1万") is an amount.
+        """
+        if entity.get(REASON) == "fund_code" and entity[ENTITY_ATTRIBUTE_TYPE] == AMOUNT:
+            return FUND_CODE
+        if entity.get(REASON) == "no_fund_code" and entity[ENTITY_ATTRIBUTE_TYPE] == FUND_CODE:
+            money = parse_money(str(entity[RAW_VALUE]))
+            if money is not None and money.currency == "CNY":
+                return AMOUNT
+        return None
 
     # -- amount --
     def _amount(self, entity, texts, today) -> None:

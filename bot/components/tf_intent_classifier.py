@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple, Type
@@ -62,6 +63,8 @@ from rasa.utils.tensorflow.constants import (
 from bot.components._text import OOV_ID, PAD_ID, build_vocabulary, encode, normalise_for_features
 
 logger = logging.getLogger(__name__)
+
+_LATIN_LETTERS = re.compile(r"[a-z]+")  # words after normalise_for_features (lower-cased)
 
 METADATA_FILE = "metadata.json"
 WEIGHTS_FILE = "weights.h5"
@@ -230,6 +233,11 @@ class FinbotTFIntentClassifier(IntentClassifier, GraphComponent):
             # None = replace its intent; w in (0, 1] = final probability
             # w * ours + (1 - w) * its ranking (give DIET ranking_length: 0).
             "ensemble_weight": None,
+            # A message of two or more words made of Latin letters only, none of
+            # which training ever saw ("qwxz plorf zzkq"), gets confidence 0 for
+            # every intent, so the FallbackClassifier asks the customer to
+            # rephrase instead of guessing from character shapes.
+            "unknown_words_fallback": True,
         }
 
     def __init__(
@@ -465,6 +473,8 @@ class FinbotTFIntentClassifier(IntentClassifier, GraphComponent):
         for message, row in zip(with_text, probabilities):
             if weight is not None:
                 row = self._blend_with_previous(row, message, float(weight))
+            if self.component_config.get("unknown_words_fallback") and self._only_unknown_latin_words(message):
+                row = np.zeros_like(row)
             ranking = self._ranking(row)
             message.set(INTENT, dict(ranking[0]), add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
@@ -473,6 +483,15 @@ class FinbotTFIntentClassifier(IntentClassifier, GraphComponent):
                 message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
                 message.set("intent_ranking", [], add_to_output=True)
         return messages
+
+    def _only_unknown_latin_words(self, message: Message) -> bool:
+        """Two or more words, all Latin letters, none in the training vocabulary."""
+        words = self._words(message)
+        return (
+            len(words) >= 2
+            and all(_LATIN_LETTERS.fullmatch(word) for word in words)
+            and not any(word in self.word_vocabulary for word in words)
+        )
 
     def _blend_with_previous(self, row: np.ndarray, message: Message, weight: float) -> np.ndarray:
         """Average our probabilities with the ranking an earlier classifier left on the message."""
