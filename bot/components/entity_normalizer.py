@@ -44,10 +44,10 @@ Numbers tagged as the wrong type: an ``amount`` entity whose text is a bare
 ``"retyped_from": "amount"``) and is resolved as one. A ``fund_code``
 entity that holds no 6-digit code but reads as a CNY amount ("8000", "1万")
 becomes an ``amount``. The extractor sees digits as one "number" feature,
-so only the format can tell the two apart. (The parsers already refuse bare numbers with a leading 0,
-and the scanner below only adds amounts with a currency, a magnitude such as
-万 / k / thousand, or thousands separators, so "买 110022" never becomes an
-amount of 110,022 yuan.)
+so only the format can tell the two apart. (The parsers already refuse bare
+numbers with a leading 0, and the scanner below only adds amounts with a
+currency, a magnitude such as 万 / k / thousand, or thousands separators, so
+"买 110022" never becomes an amount of 110,022 yuan.)
 
 Entities the extractors missed (``add_missing_entities``): the parsers are
 deterministic, so when a message has *no* entity of one of these types the
