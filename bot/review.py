@@ -25,8 +25,8 @@
    item leaves the training data at the next export. A file holds only the
    message text; each example's metadata names the review item, the decision,
    the reviewer and the day (no customer or conversation id). A message equal
-   to a held-out example (``test.yml``, any language, compared after
-   normalising case, width and punctuation) is never written: it would make
+   to an evaluation example (``test.yml`` or ``dev.yml``, any language, compared
+   after normalising case, width and punctuation) is never written: it would make
    the held-out scores lie.
 """
 from __future__ import annotations
@@ -536,10 +536,17 @@ def _load_examples(path: Path) -> list:
 
 
 def _held_out_texts(root: Path) -> dict:
-    """normalised text -> the test file it is in, over every language's held-out split."""
+    """normalised text -> the file it is in, over every language's evaluation splits (held-out and dev).
+
+    The development split chooses between models, so a reviewed message equal to
+    one of its examples would bias that choice as surely as a held-out one biases
+    the reported scores.
+    """
+    from bot.training import SPLITS
+
     held = {}
-    for language in _languages():
-        path = root / language / "test.yml"
+    for language, split in ((language, split) for language in _languages() for split in SPLITS):
+        path = root / language / f"{split}.yml"
         for message in _load_examples(path):
             held.setdefault(normalise(message.get("text")), str(path.relative_to(root.parent)))
     return held
@@ -606,7 +613,7 @@ def _export_problem(text: str, key: str, intent: str, held_out: dict, hand_writt
         return "personal_data", (f"{text!r} looks like it holds personal data (a long number or an e-mail "
                                  f"address): not written; discard the item")
     if key in held_out:
-        return "held_out", (f"{text!r} is in the held-out split ({held_out[key]}): training on it would "
+        return "held_out", (f"{text!r} is in an evaluation split ({held_out[key]}): training on it would "
                             f"contaminate the evaluation")
     if re.search(r"[\[\]]", text):
         return "annotation_syntax", f"{text!r} contains square brackets, which Rasa's entity markup would misread"

@@ -554,6 +554,10 @@ def test_export_writes_reviewed_examples_with_provenance_and_never_a_held_out_on
     held_out_text = load_data(str(nlu_copy / "zh" / "test.yml")).intent_examples[0].get("text")
     leak = _insert_item(engine, held_out_text, "zh", event_id=10_000_001, customer="salaried_saver")
     review.review(engine, leak, "correct", intent="greet", reviewer="carol")
+    # nor one from the development split, which chooses between models
+    dev_text = load_data(str(nlu_copy / "en" / "dev.yml")).intent_examples[0].get("text")
+    dev_leak = _insert_item(engine, dev_text, "en", event_id=10_000_003, customer="salaried_saver")
+    review.review(engine, dev_leak, "correct", intent="greet", reviewer="carol")
     personal = _insert_item(engine, "我的手机是 13800138000 帮我查余额", "zh", event_id=10_000_002)
     review.review(engine, personal, "correct", intent="check_balance", reviewer="carol")
 
@@ -562,9 +566,10 @@ def test_export_writes_reviewed_examples_with_provenance_and_never_a_held_out_on
         ("en", "ask_spending"), ("mixed", "request_recommendation"), ("zh", "ask_fund_info")}
     skipped = {s.item_id: s for s in result.skipped}
     assert skipped[leak].reason == "held_out" and "nlu_data/zh/test.yml" in skipped[leak].message
+    assert skipped[dev_leak].reason == "held_out" and "nlu_data/en/dev.yml" in skipped[dev_leak].message
     assert skipped[personal].reason == "personal_data"
     assert skipped[item_by_text(engine, "what's my balance")["id"]].reason == "in_training"
-    assert "held-out split" in result.summary()
+    assert "evaluation split" in result.summary()
 
     files = _reviewed_files(nlu_copy)
     assert files == sorted([nlu_copy / "en" / "reviewed" / "ask_spending.yml",
@@ -575,7 +580,8 @@ def test_export_writes_reviewed_examples_with_provenance_and_never_a_held_out_on
     assert f"review_item: {spending['id']}" in english and 'reviewer: "alice"' in english
     assert f'reviewed_on: "{datetime.now(timezone.utc).date().isoformat()}"' in english
     everything = "".join(f.read_text(encoding="utf-8") for f in files)
-    for private in ("salaried_saver", "retiree", "~anon", "rv-en", "rv-probe", "student", "13800138000", held_out_text):
+    for private in ("salaried_saver", "retiree", "~anon", "rv-en", "rv-probe", "student", "13800138000",
+                    held_out_text, dev_text):
         assert private not in everything  # only message text, never who said it
     # Rasa reads it as training data, with the entities and the provenance as example metadata
     data = load_data(str(nlu_copy / "en" / "reviewed"))
@@ -610,17 +616,19 @@ def _insert_item(engine, text: str, language: str, event_id: int, customer: str 
             reasons=["low_confidence"], status="pending", gathered_at=now)).inserted_primary_key[0]
 
 
-def test_real_reviewed_data_in_the_checkout_never_leaks_into_the_held_out_split():
+def test_real_reviewed_data_in_the_checkout_never_leaks_into_an_evaluation_split():
     """Whatever `finbot review export` wrote into this checkout (often nothing) obeys the same rule."""
     from rasa.shared.nlu.training_data.loading import load_data
 
+    from bot.training import SPLITS
+
     reviewed = sorted((PROJECT_ROOT / "nlu_data").glob("*/reviewed"))
-    held_out = {review.normalise(m.get("text")) for language in LANGS
-                for m in load_data(str(PROJECT_ROOT / "nlu_data" / language / "test.yml")).intent_examples}
+    held_out = {review.normalise(m.get("text")) for language in LANGS for split in SPLITS
+                for m in load_data(str(PROJECT_ROOT / "nlu_data" / language / f"{split}.yml")).intent_examples}
     for folder in reviewed:
         leaked = [m.get("text") for m in load_data(str(folder)).intent_examples
                   if review.normalise(m.get("text")) in held_out]
-        assert not leaked, f"{folder}: held-out examples in reviewed data: {leaked[:5]}"
+        assert not leaked, f"{folder}: evaluation examples in reviewed data: {leaked[:5]}"
 
 
 # --------------------------------------------------------------------------- privacy
