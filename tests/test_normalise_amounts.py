@@ -72,6 +72,10 @@ AMOUNTS = [
     ("fifty thousand", "50000"),
     ("a hundred grand", "100000"),
     ("10 grand", "10000"),
+    ("2 lakh", "200000"),         # Indian English: 1 lakh = 100,000, 1 crore = 10,000,000
+    ("1.5 lakhs", "150000"),
+    ("5 lacs", "500000"),
+    ("1 crore", "10000000"),
     ("fifty bucks", "50"),        # bucks = 块 for customers here
     ("half a million", "500000"),
     ("two point five million", "2500000"),
@@ -89,6 +93,7 @@ AMOUNTS = [
     ("差不多两万", "20000"),
     ("a grand", "1000"),
     ("about a grand", "1000"),
+    ("a lakh", "100000"),
     ("fifteen hundred", "1500"),
     ("十二万三千四百五十六", "123456"),
     ("两块五", "2.5"),
@@ -171,6 +176,7 @@ def test_find_amounts_returns_spans_of_the_original_text():
     ("invest twenty thousand over 2 years", ["twenty thousand"]),
     ("花了五千块钱吃饭", ["五千块钱"]),
     ("put a hundred grand into 110022", ["a hundred grand"]),
+    ("invest 1 lakh in 996002 pls", ["1 lakh"]),
     ("存款达到5万了", ["5万"]),
     ("buy 000198", []),                 # no bare numbers when scanning
     ("I spent 2024 in 2024", []),

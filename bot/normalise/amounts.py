@@ -6,6 +6,7 @@ Grammar (over ``numbers.fold``-ed text)::
     prefix   := ¥ | rmb | cny | 人民币 | yuan | $ | usd | hk$ | € | £ ...
     numeral  := Arabic | Chinese / mixed | English words      (see numbers.py)
     multiplier := k | w | m | mn | mil | bn | thousand | million | billion | grand
+                | lakh | crore (Indian English: 10^5, 10^7)
     suffix   := 元 | 块 | 块钱 | 圆 | rmb | cny | yuan | kuai | bucks | 美元 | dollars | ...
     jiao     := one digit right after 元/块, optionally 角/毛 ("三块五" = 3.5)
 
@@ -77,6 +78,7 @@ _SUFFIXES: dict[str, str] = {
 _MULTIPLIERS: dict[str, int] = {
     "k": 10**3, "thousand": 10**3, "grand": 10**3, "w": 10**4,
     "m": 10**6, "mn": 10**6, "mil": 10**6, "million": 10**6, "bn": 10**9, "billion": 10**9,
+    "lakh": 10**5, "lakhs": 10**5, "lac": 10**5, "lacs": 10**5, "crore": 10**7, "crores": 10**7,
 }
 
 
@@ -97,7 +99,7 @@ _AMOUNT = re.compile(
     rf"(?<![一二两三四五六七八九十百千万]到)(?<![一二两三四五六七八九十百千万]至)"
     rf"(?:(?P<prefix>{alternation(_PREFIXES)})\s*)?"
     rf"(?P<num>{CN_NUMERAL_PATTERN}|{EN_NUMERAL_PATTERN})"
-    rf"(?:\s*(?P<mult>k|w|mn|mil|m|bn)(?![a-z])|\s+(?P<multword>thousand|million|billion|grand)\b)?"
+    rf"(?:\s*(?P<mult>k|w|mn|mil|m|bn)(?![a-z])|\s+(?P<multword>thousand|million|billion|grand|lakhs?|lacs?|crores?)\b)?"
     rf"(?:\s*(?P<suffix>{alternation(_SUFFIXES)})"
     rf"(?:(?<=[块元])(?P<jiao>[{_CN_DIGIT_FOR_JIAO}])(?:角|毛)?(?![0-9一二两三四五六七八九十百千万]))?)?"
 )
@@ -208,8 +210,8 @@ def _in_money_context(text: str, match: re.Match, value: Decimal) -> bool:
 
 
 def _fold_for_amounts(text: str) -> str:
-    """``fold`` and "a grand" -> "1 grand" (same length: offsets stay valid)."""
-    return re.sub(r"\ba(?=\s+grand\b)", "1", fold(text))
+    """``fold`` and "a grand" / "a lakh" -> "1 ..." (same length: offsets stay valid)."""
+    return re.sub(r"\ba(?=\s+(?:grand|lakh|lac|crore)\b)", "1", fold(text))
 
 
 def find_amounts(text: str, explicit_only: bool = True) -> list[AmountMatch]:
