@@ -27,7 +27,7 @@
    the reviewer and the day (no customer or conversation id). A message equal
    to an evaluation example (``test.yml`` or ``dev.yml``, any language, compared
    after normalising case, width and punctuation) is never written: it would make
-   the held-out scores lie.
+   the evaluation scores lie.
 """
 from __future__ import annotations
 
@@ -545,10 +545,11 @@ def _held_out_texts(root: Path) -> dict:
     from bot.training import SPLITS
 
     held = {}
-    for language, split in ((language, split) for language in _languages() for split in SPLITS):
-        path = root / language / f"{split}.yml"
-        for message in _load_examples(path):
-            held.setdefault(normalise(message.get("text")), str(path.relative_to(root.parent)))
+    for language in _languages():
+        for split in SPLITS:
+            path = root / language / f"{split}.yml"
+            for message in _load_examples(path):
+                held.setdefault(normalise(message.get("text")), str(path.relative_to(root.parent)))
     return held
 
 
